@@ -1,0 +1,1 @@
+"""Storage and queues behind small interfaces, so the recording rules never see boto3."""

@@ -1,0 +1,70 @@
+"""What a source tells us, in the engine's own words.
+
+Each vendor adapter turns its payloads into these snapshots; the rest of the engine never
+sees a vendor's field names. Snapshots are full states with a version time (``updated_at``),
+not deltas, so that applying one twice or late changes nothing it should not.
+"""
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Snapshot(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Consent(Snapshot):
+    """Marketing consent per channel; ``None`` means the source said nothing."""
+
+    email: bool | None = None
+    sms: bool | None = None
+
+
+class CustomerSnapshot(Snapshot):
+    customer_id: str | None
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    consent: Consent = Consent()
+    tags: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+
+
+class OrderLine(Snapshot):
+    product_id: str | None
+    variant_id: str | None = None
+    sku: str | None = None
+    title: str
+    quantity: int
+    unit_price: Decimal
+
+
+class OrderSnapshot(Snapshot):
+    order_id: str
+    name: str | None = None
+    placed_at: datetime
+    updated_at: datetime
+    currency: str
+    total: Decimal
+    paid: bool
+    cancelled: bool = False
+    fulfilled_at: datetime | None = None
+    lines: tuple[OrderLine, ...] = ()
+    line_count: int = 0
+    refunds: dict[str, Decimal] = Field(default_factory=dict)
+    customer: CustomerSnapshot | None = None
+    email: str | None = None
+
+
+class RefundSnapshot(Snapshot):
+    refund_id: str
+    order_id: str
+    created_at: datetime
+    currency: str | None
+    amount: Decimal
+
+
+SourceEvent = OrderSnapshot | RefundSnapshot | CustomerSnapshot

@@ -1,0 +1,186 @@
+"""Recording what a source tells us onto the customer's profile, and planning triggers.
+
+The webhook functions and the lifecycle scan both end in ``refresh``: one path rebuilds the
+profile from its orders, plans triggers and enqueues those that are due, so a trigger fires
+the same way whether an order or the passing of time made it due.
+
+Triggers are enqueued before the profile that records them is written. If the write then
+fails, the retry enqueues them again and the dispatcher, which sends each key once,
+absorbs the repeat; the other order could lose a trigger.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from retention.data.ports import ConflictError, OrderLink, ProfileStore, TriggerQueue
+from retention.domain.events import CustomerSnapshot, OrderSnapshot, RefundSnapshot, SourceEvent
+from retention.domain.identity import customer_key
+from retention.domain.orders import OrderRecord, PendingRefund, add_refund, merge_order
+from retention.domain.profiles import Profile, apply_customer, summarise
+from retention.domain.rules import RetentionRules
+from retention.domain.triggers import plan
+
+ATTEMPTS = 5
+TRIGGER_KEYS_KEPT = 100
+
+
+@dataclass(frozen=True)
+class Outcome:
+    applied: bool
+    reason: str | None = None
+    customer_key: str | None = None
+    triggers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Recorder:
+    store: ProfileStore
+    queue: TriggerQueue
+    rules: RetentionRules
+
+    def record(self, source: str, tenant: str, event: SourceEvent, now: datetime) -> Outcome:
+        match event:
+            case OrderSnapshot():
+                return self.record_order(source, tenant, event, now)
+            case RefundSnapshot():
+                return self.record_refund(tenant, event, now)
+            case CustomerSnapshot():
+                return self.record_customer(source, tenant, event, now)
+
+    def record_order(
+        self, source: str, tenant: str, order: OrderSnapshot, now: datetime
+    ) -> Outcome:
+        customer = order.customer
+        email = order.email or (customer.email if customer else None)
+        key = customer_key(source, customer.customer_id if customer else None, email)
+        if key is None:
+            return Outcome(applied=False, reason="order has neither a customer nor an email")
+
+        pending = self._link_order(tenant, order.order_id, key)
+        self._update_order(tenant, key, order.order_id, lambda s: merge_order(s, order, pending))
+        if customer is None:
+            customer = CustomerSnapshot(customer_id=None, email=email, updated_at=None)
+        return self.refresh(tenant, key, now, customer)
+
+    def record_refund(self, tenant: str, refund: RefundSnapshot, now: datetime) -> Outcome:
+        link = self.store.get_order_link(tenant, refund.order_id)
+        if link is None or link.customer_key is None:
+            self._hold_refund(tenant, refund, link)
+            return Outcome(applied=True, reason="refund held until its order arrives")
+
+        key = link.customer_key
+        self._update_order(tenant, key, refund.order_id, lambda s: _refund_onto(s, refund))
+        return self.refresh(tenant, key, now)
+
+    def record_customer(
+        self, source: str, tenant: str, customer: CustomerSnapshot, now: datetime
+    ) -> Outcome:
+        key = customer_key(source, customer.customer_id, customer.email)
+        if key is None:
+            return Outcome(applied=False, reason="customer has neither an id nor an email")
+        return self.refresh(tenant, key, now, customer)
+
+    def refresh(
+        self,
+        tenant: str,
+        key: str,
+        now: datetime,
+        customer: CustomerSnapshot | None = None,
+    ) -> Outcome:
+        """Rebuild the profile, enqueue what is due, and store it; retried on conflict."""
+        for _ in range(ATTEMPTS):
+            stored = self.store.get_profile(tenant, key)
+            profile = stored or Profile(tenant=tenant, customer_key=key)
+            if customer is not None:
+                profile = apply_customer(profile, customer)
+            profile = summarise(profile, self.store.list_orders(tenant, key), self.rules)
+
+            planned = plan(profile, self.rules, now)
+            due_keys = [trigger.key for trigger in planned.due]
+            version = stored.version if stored else 0
+            profile = profile.model_copy(
+                update={
+                    "stage": planned.stage,
+                    "next_action": planned.next_action,
+                    "next_action_at": planned.next_action_at,
+                    "triggers_enqueued": (profile.triggers_enqueued + tuple(due_keys))[
+                        -TRIGGER_KEYS_KEPT:
+                    ],
+                    "version": version + 1,
+                }
+            )
+
+            if planned.due:
+                self.queue.enqueue(planned.due)
+            try:
+                self.store.put_profile(profile, expected_version=version)
+            except ConflictError:
+                continue
+            return Outcome(applied=True, customer_key=key, triggers=due_keys)
+
+        raise ConflictError(f"profile kept changing under us after {ATTEMPTS} attempts")
+
+    def _link_order(self, tenant: str, order_id: str, key: str) -> dict[str, PendingRefund]:
+        """Note which customer the order belongs to; hand back refunds that came first."""
+        for _ in range(ATTEMPTS):
+            link = self.store.get_order_link(tenant, order_id)
+            if link is not None and link.customer_key == key:
+                return link.pending_refunds
+
+            version = link.version if link else 0
+            pending = link.pending_refunds if link else {}
+            try:
+                self.store.put_order_link(
+                    tenant, order_id, OrderLink(key, pending), expected_version=version
+                )
+            except ConflictError:
+                continue
+            return pending
+
+        raise ConflictError(f"order link kept changing after {ATTEMPTS} attempts")
+
+    def _hold_refund(self, tenant: str, refund: RefundSnapshot, link: OrderLink | None) -> None:
+        for _ in range(ATTEMPTS):
+            pending = dict(link.pending_refunds) if link else {}
+            pending[refund.refund_id] = PendingRefund(
+                amount=refund.amount, currency=refund.currency
+            )
+            version = link.version if link else 0
+            try:
+                self.store.put_order_link(
+                    tenant,
+                    refund.order_id,
+                    OrderLink(link.customer_key if link else None, pending),
+                    expected_version=version,
+                )
+            except ConflictError:
+                link = self.store.get_order_link(tenant, refund.order_id)
+                continue
+            return
+
+        raise ConflictError(f"order link kept changing after {ATTEMPTS} attempts")
+
+    def _update_order(
+        self,
+        tenant: str,
+        key: str,
+        order_id: str,
+        change: Callable[[OrderRecord | None], OrderRecord | None],
+    ) -> None:
+        for _ in range(ATTEMPTS):
+            stored, version = self.store.get_order(tenant, key, order_id)
+            updated = change(stored)
+            if updated is None or updated == stored:
+                return
+            try:
+                self.store.put_order(tenant, key, updated, expected_version=version)
+            except ConflictError:
+                continue
+            return
+
+        raise ConflictError(f"order kept changing under us after {ATTEMPTS} attempts")
+
+
+def _refund_onto(stored: OrderRecord | None, refund: RefundSnapshot) -> OrderRecord | None:
+    return add_refund(stored, refund) if stored else None

@@ -1,0 +1,1 @@
+"""Inbound sources, one module per vendor; each holds all of that vendor's quirks."""

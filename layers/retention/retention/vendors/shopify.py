@@ -1,0 +1,288 @@
+"""Shopify webhooks: signature, headers, topics and payload shapes.
+
+- Signature: ``X-Shopify-Hmac-Sha256`` is base64(HMAC-SHA256(client secret, raw body))
+  (https://shopify.dev/docs/apps/build/webhooks/delivery-structure).
+- Tenant: ``X-Shopify-Shop-Domain``. Each shop may have its own secret; a ``"*"`` entry is
+  the app-wide client secret shared by every shop that installed a public app.
+- Deduplication: ``X-Shopify-Event-Id`` is shared by every delivery that one merchant action
+  caused, duplicate subscriptions included; ``X-Shopify-Webhook-Id`` is the fallback
+  (https://shopify.dev/apps/build/webhooks/ignore-duplicates). The topic is part of the key
+  because one action can cause deliveries on several topics.
+- Consent: since API 2022-04, ``email_marketing_consent.state``; the deprecated
+  ``accepts_marketing`` is read only when the new field is absent.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retention.domain.events import (
+    Consent,
+    CustomerSnapshot,
+    OrderLine,
+    OrderSnapshot,
+    RefundSnapshot,
+    SourceEvent,
+)
+from retention.webhooks import (
+    Delivery,
+    Ignored,
+    PayloadError,
+    SignatureError,
+    WebhookRequest,
+)
+
+SOURCE = "shopify"
+ORDER_TOPICS = frozenset(
+    {"orders/create", "orders/paid", "orders/updated", "orders/fulfilled", "orders/cancelled"}
+)
+CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
+REFUND_TOPIC = "refunds/create"
+PAID_STATUSES = frozenset({"paid", "partially_paid", "partially_refunded", "refunded"})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Consent(_Model):
+    state: str | None = None
+
+
+class _Customer(_Model):
+    id: int
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    updated_at: datetime | None = None
+    tags: str | None = None
+    accepts_marketing: bool | None = None
+    email_marketing_consent: _Consent | None = None
+    sms_marketing_consent: _Consent | None = None
+
+
+class _LineItem(_Model):
+    product_id: int | None = None
+    variant_id: int | None = None
+    sku: str | None = None
+    title: str = ""
+    name: str | None = None
+    quantity: int = Field(ge=0)
+    price: Decimal
+
+
+class _Transaction(_Model):
+    kind: str | None = None
+    status: str | None = None
+    amount: Decimal = Decimal(0)
+    currency: str | None = None
+
+
+class _Refund(_Model):
+    id: int
+    order_id: int
+    created_at: datetime
+    transactions: list[_Transaction] = []
+
+
+class _Fulfillment(_Model):
+    created_at: datetime | None = None
+    status: str | None = None
+
+
+class _Order(_Model):
+    id: int
+    name: str | None = None
+    email: str | None = None
+    contact_email: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    currency: str = Field(min_length=3, max_length=3)
+    total_price: Decimal = Field(ge=0)
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    cancelled_at: datetime | None = None
+    test: bool = False
+    customer: _Customer | None = None
+    line_items: list[_LineItem] = []
+    fulfillments: list[_Fulfillment] = []
+    refunds: list[_Refund] = []
+
+
+class ShopifyWebhooks:
+    """The ``WebhookSource`` for Shopify."""
+
+    name = SOURCE
+
+    def authenticate(self, request: WebhookRequest, secrets: Mapping[str, Any]) -> Delivery:
+        headers = request.headers
+        shop = headers.get("x-shopify-shop-domain", "").strip().lower()
+        signature = headers.get("x-shopify-hmac-sha256")
+        if not shop or not signature:
+            raise SignatureError("missing shop domain or signature header")
+
+        shops: Mapping[str, str] = secrets.get(SOURCE) or {}
+        secret = shops.get(shop) or shops.get("*")
+        if not secret:
+            raise SignatureError("no secret configured for this shop")
+        if not verify_signature(request.body, signature, secret):
+            raise SignatureError("signature does not match the body")
+
+        topic = headers.get("x-shopify-topic", "").strip().lower()
+        event_id = headers.get("x-shopify-event-id") or headers.get("x-shopify-webhook-id")
+        if not topic or not event_id:
+            raise PayloadError("missing topic or event id header")
+
+        return Delivery(
+            source=SOURCE,
+            tenant=shop,
+            topic=topic,
+            key=f"{SOURCE}/{shop}/{topic}/{event_id}",
+            triggered_at=_parse_time(headers.get("x-shopify-triggered-at")),
+        )
+
+    def parse(self, delivery: Delivery, body: bytes) -> SourceEvent | Ignored:
+        if delivery.topic in ORDER_TOPICS:
+            return _order(_load(body, _Order))
+        if delivery.topic == REFUND_TOPIC:
+            return _refund(_load(body, _Refund))
+        if delivery.topic in CUSTOMER_TOPICS:
+            return _customer(_load(body, _Customer))
+        return Ignored(f"topic {delivery.topic} is not handled")
+
+
+def verify_signature(body: bytes, signature: str, secret: str) -> bool:
+    """Compare in constant time; the header is base64, not hex."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    expected = base64.b64encode(digest).decode()
+    return hmac.compare_digest(expected.encode(), signature.strip().encode())
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The header value Shopify would send; used by the local stack and the tests."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _load[M: BaseModel](body: bytes, model: type[M]) -> M:
+    """Validate the body; the reason names fields and problems, never the values."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PayloadError("body is not JSON") from error
+    if not isinstance(data, dict):
+        raise PayloadError("body is not a JSON object")
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
+            for issue in error.errors(include_input=False)[:5]
+        )
+        raise PayloadError(f"body does not match the topic: {problems}") from error
+
+
+def _order(order: _Order) -> OrderSnapshot | Ignored:
+    if order.test:
+        return Ignored("test order")
+
+    return OrderSnapshot(
+        order_id=str(order.id),
+        name=order.name,
+        placed_at=order.created_at,
+        updated_at=order.updated_at,
+        currency=order.currency.upper(),
+        total=order.total_price,
+        paid=order.financial_status in PAID_STATUSES,
+        cancelled=order.cancelled_at is not None,
+        fulfilled_at=_fulfilled_at(order),
+        lines=tuple(_line(item) for item in order.line_items),
+        line_count=len(order.line_items),
+        refunds={str(r.id): _refunded(r.transactions) for r in order.refunds},
+        customer=_customer(order.customer) if order.customer else None,
+        email=order.email or order.contact_email,
+    )
+
+
+def _refund(refund: _Refund) -> RefundSnapshot:
+    currencies = {t.currency for t in _successful_refunds(refund.transactions) if t.currency}
+    return RefundSnapshot(
+        refund_id=str(refund.id),
+        order_id=str(refund.order_id),
+        created_at=refund.created_at,
+        currency=currencies.pop().upper() if len(currencies) == 1 else None,
+        amount=_refunded(refund.transactions),
+    )
+
+
+def _customer(customer: _Customer) -> CustomerSnapshot:
+    tags = tuple(tag.strip() for tag in (customer.tags or "").split(",") if tag.strip())
+    return CustomerSnapshot(
+        customer_id=str(customer.id),
+        email=customer.email,
+        phone=customer.phone,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        consent=Consent(
+            email=_email_consent(customer),
+            sms=_subscribed(customer.sms_marketing_consent),
+        ),
+        tags=tags,
+        updated_at=customer.updated_at,
+    )
+
+
+def _email_consent(customer: _Customer) -> bool | None:
+    if customer.email_marketing_consent is not None:
+        return _subscribed(customer.email_marketing_consent)
+    return customer.accepts_marketing
+
+
+def _subscribed(consent: _Consent | None) -> bool | None:
+    if consent is None or consent.state is None:
+        return None
+    return consent.state == "subscribed"
+
+
+def _line(item: _LineItem) -> OrderLine:
+    return OrderLine(
+        product_id=str(item.product_id) if item.product_id else None,
+        variant_id=str(item.variant_id) if item.variant_id else None,
+        sku=item.sku or None,
+        title=item.title or item.name or "",
+        quantity=item.quantity,
+        unit_price=item.price,
+    )
+
+
+def _fulfilled_at(order: _Order) -> datetime | None:
+    if order.fulfillment_status != "fulfilled":
+        return None
+    times = [f.created_at for f in order.fulfillments if f.created_at and f.status != "cancelled"]
+    return max(times, default=order.updated_at)
+
+
+def _successful_refunds(transactions: list[_Transaction]) -> list[_Transaction]:
+    return [t for t in transactions if t.kind == "refund" and t.status == "success"]
+
+
+def _refunded(transactions: list[_Transaction]) -> Decimal:
+    return sum((t.amount for t in _successful_refunds(transactions)), Decimal(0))
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
