@@ -15,4 +15,4 @@ SOURCE = ShopifyWebhooks()
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return receive(event, SOURCE)
+    return receive(event, context, SOURCE)

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retention import clock, runtime
 from retention.domain.events import SourceEvent
@@ -33,13 +34,17 @@ from retention.webhooks import (
 DAY = 24 * 60 * 60
 
 
-def receive(event: dict[str, Any], source: WebhookSource) -> dict[str, Any]:
+def receive(
+    event: dict[str, Any],
+    context: LambdaContext,
+    source: WebhookSource,
+) -> dict[str, Any]:
     """Answer an API Gateway event; every domain error maps to its HTTP status here."""
     request = WebhookRequest.from_http_api(event)
     logger.append_keys(source=source.name)
 
     try:
-        receipt = _receive(request, source)
+        receipt = _receive(request, context, source)
     except WebhookError as error:
         logger.warning("webhook rejected", reason=error.reason, status=error.status)
         metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
@@ -49,7 +54,7 @@ def receive(event: dict[str, Any], source: WebhookSource) -> dict[str, Any]:
     return _answer(200, asdict(receipt))
 
 
-def _receive(request: WebhookRequest, source: WebhookSource) -> Receipt:
+def _receive(request: WebhookRequest, context: LambdaContext, source: WebhookSource) -> Receipt:
     delivery = source.authenticate(request, runtime.webhook_secrets())
     logger.append_keys(tenant=delivery.tenant, topic=delivery.topic, delivery=delivery.key)
 
@@ -59,24 +64,34 @@ def _receive(request: WebhookRequest, source: WebhookSource) -> Receipt:
         return Receipt(status="ignored", reason=parsed.reason)
 
     try:
-        answer = _record_once(delivery=asdict(delivery), parsed=parsed)
+        answer = _record_once(context, delivery=asdict(delivery), parsed=parsed)
     except IdempotencyAlreadyInProgressError as error:
         raise InProgressError("the same delivery is being processed") from error
     return Receipt(**answer)
 
 
-def _record_once(*, delivery: dict[str, Any], parsed: SourceEvent) -> dict[str, Any]:
-    """Wrap the recording in Powertools idempotency, keyed on the delivery key."""
-    settings = runtime.settings()
+def _record_once(
+    context: LambdaContext,
+    *,
+    delivery: dict[str, Any],
+    parsed: SourceEvent,
+) -> dict[str, Any]:
+    """Wrap the recording in Powertools idempotency, keyed on the delivery key.
+
+    The Lambda context lets an in-progress key expire with the invocation, so a delivery
+    whose function timed out can be retried straight away.
+    """
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        expires_after_seconds=runtime.settings().dedupe_days * DAY,
+        response_hook=_mark_duplicate,
+    )
+    config.register_lambda_context(context)
     once = idempotent_function(
         _record,
         data_keyword_argument="delivery",
         persistence_store=runtime.idempotency_store(),
-        config=IdempotencyConfig(
-            event_key_jmespath="key",
-            expires_after_seconds=settings.dedupe_days * DAY,
-            response_hook=_mark_duplicate,
-        ),
+        config=config,
     )
     result: dict[str, Any] = once(delivery=delivery, parsed=parsed)
     return result

@@ -1,15 +1,18 @@
 """One logger, one metrics namespace and one tracer for every function.
 
-The service name and metrics namespace come from ``POWERTOOLS_SERVICE_NAME`` and
-``POWERTOOLS_METRICS_NAMESPACE``, set per function in ``template.yaml``.
+The service name comes from ``POWERTOOLS_SERVICE_NAME``, set per function in
+``template.yaml``. The namespace is fixed here so that every metric lands in one place
+whatever the environment says.
 """
 
 import hashlib
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+NAMESPACE = "Retention"
+
 logger = Logger()
-metrics = Metrics()
+metrics = Metrics(namespace=NAMESPACE)
 tracer = Tracer()
 
 

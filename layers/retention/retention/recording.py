@@ -88,7 +88,11 @@ class Recorder:
         now: datetime,
         customer: CustomerSnapshot | None = None,
     ) -> Outcome:
-        """Rebuild the profile, enqueue what is due, and store it; retried on conflict."""
+        """Rebuild the profile, enqueue what is due, and store it; retried on conflict.
+
+        A rebuild that changes nothing writes nothing: a stale or repeated delivery costs
+        reads only.
+        """
         for _ in range(ATTEMPTS):
             stored = self.store.get_profile(tenant, key)
             profile = stored or Profile(tenant=tenant, customer_key=key)
@@ -110,6 +114,9 @@ class Recorder:
                     "version": version + 1,
                 }
             )
+
+            if stored is not None and profile == stored.model_copy(update={"version": version + 1}):
+                return Outcome(applied=True, customer_key=key)
 
             if planned.due:
                 self.queue.enqueue(planned.due)

@@ -35,7 +35,7 @@ def _convert(value: Any) -> Any:
     if isinstance(value, float):
         raise TypeError("binary floats are not stored; use Decimal")
     if isinstance(value, Mapping):
-        return {str(k): _convert(v) for k, v in value.items() if v is not None}
+        return {str(k): _convert(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_convert(v) for v in value]
     return value

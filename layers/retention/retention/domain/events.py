@@ -16,10 +16,15 @@ class Snapshot(BaseModel):
 
 
 class Consent(Snapshot):
-    """Marketing consent per channel; ``None`` means the source said nothing."""
+    """Marketing consent per channel; ``None`` means the source said nothing.
+
+    Consent keeps its own time: Shopify (since API 2025-01) sends it on a topic of its own,
+    apart from the customer's other details.
+    """
 
     email: bool | None = None
     sms: bool | None = None
+    updated_at: datetime | None = None
 
 
 class CustomerSnapshot(Snapshot):

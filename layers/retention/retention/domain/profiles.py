@@ -85,15 +85,13 @@ class Profile(BaseModel):
 
 
 def apply_customer(profile: Profile, snapshot: CustomerSnapshot) -> Profile:
-    """Take the person's details from a snapshot unless ours are newer."""
+    """Take the person's details and consent from a snapshot, each unless ours is newer."""
+    profile = profile.model_copy(update={"consent": _consent(profile.consent, snapshot)})
+
     stored_at = profile.customer_updated_at
-    if stored_at and snapshot.updated_at and snapshot.updated_at < stored_at:
+    if _older(snapshot.updated_at, stored_at):
         return profile
 
-    consent = Consent(
-        email=_first_known(snapshot.consent.email, profile.consent.email),
-        sms=_first_known(snapshot.consent.sms, profile.consent.sms),
-    )
     return profile.model_copy(
         update={
             "customer_id": snapshot.customer_id or profile.customer_id,
@@ -101,11 +99,28 @@ def apply_customer(profile: Profile, snapshot: CustomerSnapshot) -> Profile:
             "phone": snapshot.phone or profile.phone,
             "first_name": snapshot.first_name or profile.first_name,
             "last_name": snapshot.last_name or profile.last_name,
-            "consent": consent,
             "tags": snapshot.tags or profile.tags,
             "customer_updated_at": snapshot.updated_at or stored_at,
         }
     )
+
+
+def _consent(stored: Consent, snapshot: CustomerSnapshot) -> Consent:
+    """Consent as of the later of the two; a channel the snapshot is silent on is kept."""
+    fresh = snapshot.consent
+    fresh_at = fresh.updated_at or snapshot.updated_at
+    if _older(fresh_at, stored.updated_at):
+        return stored
+
+    return Consent(
+        email=_first_known(fresh.email, stored.email),
+        sms=_first_known(fresh.sms, stored.sms),
+        updated_at=fresh_at or stored.updated_at,
+    )
+
+
+def _older(fresh: datetime | None, stored: datetime | None) -> bool:
+    return fresh is not None and stored is not None and fresh < stored
 
 
 def summarise(profile: Profile, orders: Iterable[OrderRecord], rules: RetentionRules) -> Profile:
@@ -172,15 +187,17 @@ def _summary(order: OrderRecord) -> OrderSummary:
 
 
 def _products(orders: list[OrderRecord], kept: int) -> dict[str, ProductStat]:
-    """Products bought, with how often and when last; the most recent ``kept`` only."""
+    """Products bought, with in how many orders and when last; the most recent ``kept``.
+
+    A product on two lines of one order (two variants, say) counts as bought once.
+    """
     stats: dict[str, ProductStat] = {}
     for order in orders:
-        for line in order.lines:
-            if line.product_id is None:
-                continue
-            seen = stats.get(line.product_id)
-            stats[line.product_id] = ProductStat(
-                title=line.title,
+        titles = {line.product_id: line.title for line in order.lines if line.product_id}
+        for product_id, title in titles.items():
+            seen = stats.get(product_id)
+            stats[product_id] = ProductStat(
+                title=title,
                 times_bought=(seen.times_bought if seen else 0) + 1,
                 last_bought_at=order.placed_at,
             )

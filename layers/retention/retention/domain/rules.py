@@ -1,6 +1,6 @@
 """Retention rules an operator sets (in SSM Parameter Store, as JSON)."""
 
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -25,7 +25,11 @@ class RetentionRules(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)
+        # An unknown key raises a KeyError, which pydantic would let through unconverted.
+        try:
+            ZoneInfo(value)
+        except ZoneInfoNotFoundError as error:
+            raise ValueError("not a known IANA time zone") from error
         return value
 
     @field_validator("win_back_steps_days")

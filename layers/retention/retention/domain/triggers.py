@@ -44,6 +44,7 @@ class Trigger(BaseModel):
 class Suppression(StrEnum):
     NO_LONGER_TRUE = "no_longer_true"
     EXPIRED = "expired"
+    SUPERSEDED = "superseded"
     NO_CONSENT = "no_consent"
 
 
@@ -140,13 +141,17 @@ def suppression(
     """Why a queued trigger must not be sent any more, or ``None`` if it still holds.
 
     A win-back whose customer has ordered since no longer appears among the candidates (its
-    key names the last order), so it is dropped rather than sent.
+    key names the last order), so it is dropped rather than sent; one that waited in the
+    queue until a further step fell due is superseded by that step.
     """
-    current = {t.key: t for t in candidates(profile, rules)}
+    found = candidates(profile, rules)
+    current = {t.key: t for t in found}
     if trigger.key not in current:
         return Suppression.NO_LONGER_TRUE
     if not _within_window(current[trigger.key], now):
         return Suppression.EXPIRED
+    if trigger.key not in {t.key for t in _current(found, now)}:
+        return Suppression.SUPERSEDED
     if not _consented(profile, trigger):
         return Suppression.NO_CONSENT
     return None
