@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from retention.domain.lifecycle import Stage
@@ -318,7 +319,7 @@ def test_every_published_shopify_payload_gets_a_clear_answer(stack: WebhookStack
         assert body["reason"]
 
 
-def _consent_event(state: str, at: str, event_id: str) -> dict:
+def _consent_event(state: str, at: str, event_id: str) -> dict[str, Any]:
     body = {
         "customer_id": 7000000001,
         "email_address": "asha.rao@example.com",

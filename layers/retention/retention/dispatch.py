@@ -5,9 +5,9 @@ For one SQS batch:
 1. Each body is parsed into a ``Trigger``. A body that is not one fails its record, which
    reaches the dead-letter queue once SQS has retried it.
 2. The customer's profile is read and the trigger checked again with the rules and the
-   clock: a trigger no longer true (the customer ordered since), out of its window, without
-   consent, or for a customer without an email is suppressed: counted, the record
-   succeeds, nothing is sent.
+   clock: a trigger no longer true (the customer ordered since), out of its window,
+   superseded by a further win-back step, without consent, or for a customer without an
+   email is suppressed: counted, the record succeeds, nothing is sent.
 3. A trigger already sent is skipped, so a redelivered message costs neither a CRM call nor
    an email.
 4. Each tenant's contacts go to HubSpot in one batch call; then one Klaviyo event is sent
