@@ -116,7 +116,7 @@ class Recorder:
             )
 
             if stored is not None and profile == stored.model_copy(update={"version": version + 1}):
-                return Outcome(applied=True, customer_key=key)
+                return Outcome(applied=True, reason="nothing changed", customer_key=key)
 
             if planned.due:
                 self.queue.enqueue(planned.due)

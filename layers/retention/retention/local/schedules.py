@@ -123,6 +123,13 @@ class Scheduler:
             self._after_fire()
             return fires
 
+    def repeat_last(self) -> list[Fire]:
+        """Fire every schedule again for the time it last fired, as a retried run would."""
+        with self._lock:
+            fires = [self._fire(schedule, schedule.last) for schedule in self.schedules]
+            self._after_fire()
+            return fires
+
     def next_times(self) -> dict[str, datetime]:
         with self._lock:
             return {s.spec.logical_id: s.last + s.period for s in self.schedules}
