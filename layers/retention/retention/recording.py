@@ -16,7 +16,13 @@ from datetime import datetime
 from retention.data.ports import ConflictError, OrderLink, ProfileStore, TriggerQueue
 from retention.domain.events import CustomerSnapshot, OrderSnapshot, RefundSnapshot, SourceEvent
 from retention.domain.identity import customer_key
-from retention.domain.orders import OrderRecord, PendingRefund, add_refund, merge_order
+from retention.domain.orders import (
+    OrderRecord,
+    PendingRefund,
+    add_refund,
+    merge_order,
+    with_held_refunds,
+)
 from retention.domain.profiles import Profile, apply_customer, summarise
 from retention.domain.rules import RetentionRules
 from retention.domain.triggers import plan
@@ -59,18 +65,22 @@ class Recorder:
 
         pending = self._link_order(tenant, order.order_id, key)
         self._update_order(tenant, key, order.order_id, lambda s: merge_order(s, order, pending))
+        self._take_held_refunds(tenant, key, order.order_id)
         if customer is None:
             customer = CustomerSnapshot(customer_id=None, email=email, updated_at=None)
         return self.refresh(tenant, key, now, customer)
 
     def record_refund(self, tenant: str, refund: RefundSnapshot, now: datetime) -> Outcome:
         link = self.store.get_order_link(tenant, refund.order_id)
-        if link is None or link.customer_key is None:
+        key = link.customer_key if link else None
+        if key is None or self.store.get_order(tenant, key, refund.order_id)[0] is None:
             self._hold_refund(tenant, refund, link)
-            return Outcome(applied=True, reason="refund held until its order arrives")
-
-        key = link.customer_key
-        self._update_order(tenant, key, refund.order_id, lambda s: _refund_onto(s, refund))
+            key = self._customer_of(tenant, refund.order_id)
+            if key is None:
+                return Outcome(applied=True, reason="refund held until its order arrives")
+            self._take_held_refunds(tenant, key, refund.order_id)
+        else:
+            self._update_order(tenant, key, refund.order_id, lambda s: _refund_onto(s, refund))
         return self.refresh(tenant, key, now)
 
     def record_customer(
@@ -147,6 +157,26 @@ class Recorder:
 
         raise ConflictError(f"order link kept changing after {ATTEMPTS} attempts")
 
+    def _customer_of(self, tenant: str, order_id: str) -> str | None:
+        """The order's customer, if the order itself is stored by now."""
+        link = self.store.get_order_link(tenant, order_id)
+        if link is None or link.customer_key is None:
+            return None
+        stored, _ = self.store.get_order(tenant, link.customer_key, order_id)
+        return link.customer_key if stored else None
+
+    def _take_held_refunds(self, tenant: str, key: str, order_id: str) -> None:
+        """Merge refunds held on the order's link into the stored order.
+
+        Both sides look again after writing: the order after it is stored, the refund after
+        it is held. Whichever writes second sees the other's write, so a refund arriving
+        while its order is being stored is never lost.
+        """
+        link = self.store.get_order_link(tenant, order_id)
+        held = link.pending_refunds if link else {}
+        if held:
+            self._update_order(tenant, key, order_id, lambda s: _held_onto(s, held))
+
     def _hold_refund(self, tenant: str, refund: RefundSnapshot, link: OrderLink | None) -> None:
         for _ in range(ATTEMPTS):
             pending = dict(link.pending_refunds) if link else {}
@@ -191,3 +221,7 @@ class Recorder:
 
 def _refund_onto(stored: OrderRecord | None, refund: RefundSnapshot) -> OrderRecord | None:
     return add_refund(stored, refund) if stored else None
+
+
+def _held_onto(stored: OrderRecord | None, held: dict[str, PendingRefund]) -> OrderRecord | None:
+    return with_held_refunds(stored, held) if stored else None

@@ -75,21 +75,26 @@ def merge_order(
     refunds = dict(fresh.refunds)
     if stored is not None:
         refunds.update(stored.refunds)
-    for refund_id, refund in (pending or {}).items():
-        if refund.currency in (None, newer.currency):
+    merged = newer.model_copy(update={"refunds": refunds})
+
+    if older is not None:
+        merged = merged.model_copy(
+            update={
+                "cancelled": newer.cancelled or older.cancelled,
+                "paid": newer.paid or older.paid,
+                "fulfilled_at": newer.fulfilled_at or older.fulfilled_at,
+            }
+        )
+    return with_held_refunds(merged, pending or {})
+
+
+def with_held_refunds(order: OrderRecord, held: dict[str, PendingRefund]) -> OrderRecord:
+    """Add refunds that arrived before the order; one in another currency is not mixed in."""
+    refunds = dict(order.refunds)
+    for refund_id, refund in held.items():
+        if refund.currency in (None, order.currency):
             refunds.setdefault(refund_id, refund.amount)
-
-    if older is None:
-        return newer.model_copy(update={"refunds": refunds})
-
-    return newer.model_copy(
-        update={
-            "cancelled": newer.cancelled or older.cancelled,
-            "paid": newer.paid or older.paid,
-            "fulfilled_at": newer.fulfilled_at or older.fulfilled_at,
-            "refunds": refunds,
-        }
-    )
+    return order.model_copy(update={"refunds": refunds})
 
 
 def add_refund(stored: OrderRecord, refund: RefundSnapshot) -> OrderRecord:
