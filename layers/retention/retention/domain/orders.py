@@ -107,17 +107,10 @@ def add_refund(stored: OrderRecord, refund: RefundSnapshot) -> OrderRecord:
 
 
 def _record_from(snapshot: OrderSnapshot) -> OrderRecord:
+    """The order's own facts; who bought it lives on the profile, not on the order."""
+    facts = snapshot.model_dump(exclude={"customer", "email", "lines", "line_count"})
     return OrderRecord(
-        order_id=snapshot.order_id,
-        name=snapshot.name,
-        placed_at=snapshot.placed_at,
-        updated_at=snapshot.updated_at,
-        currency=snapshot.currency,
-        total=snapshot.total,
-        paid=snapshot.paid,
-        cancelled=snapshot.cancelled,
-        fulfilled_at=snapshot.fulfilled_at,
+        **facts,
         lines=snapshot.lines[:MAX_LINES_STORED],
         line_count=max(snapshot.line_count, len(snapshot.lines)),
-        refunds=dict(snapshot.refunds),
     )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from retention.local.background import Repeating
 from retention.local.template import QueueSource
 
 log = logging.getLogger(__name__)
@@ -103,10 +104,8 @@ class Consumers:
 
     def __init__(self, consumers: list[QueueConsumer], interval: float = 0.2) -> None:
         self.consumers = consumers
-        self._interval = interval
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._poller = Repeating("polling the queues", interval, self.drain)
 
     def drain(self) -> int:
         """Poll until a round receives nothing; messages waiting out a retry are left."""
@@ -119,23 +118,10 @@ class Consumers:
         return received
 
     def start(self) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="queue-consumers", daemon=True)
-        self._thread.start()
+        self._poller.start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                self.drain()
-            except Exception:
-                # The poller outlives a failed poll (moto restarting, say), as Lambda's does.
-                log.exception("polling the queues failed")
+        self._poller.stop()
 
     def _round(self) -> int:
         with self._lock:

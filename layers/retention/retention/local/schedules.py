@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from retention.local.background import Repeating
 from retention.local.template import Schedule
 from retention.local.virtual_clock import VirtualClock, iso_z
 
@@ -162,30 +163,15 @@ class ScheduleTicker:
     """Fires schedules as real time moves the clock, between explicit jumps."""
 
     def __init__(self, scheduler: Scheduler, clock: VirtualClock, interval: float = 1.0) -> None:
-        self._scheduler = scheduler
-        self._clock = clock
-        self._interval = interval
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Repeating(
+            "firing schedules", interval, lambda: scheduler.run_until(clock.now())
+        )
 
     def start(self) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="schedules", daemon=True)
-        self._thread.start()
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                self._scheduler.run_until(self._clock.now())
-            except Exception:
-                # The scheduler keeps running after a failed tick, as the service would.
-                log.exception("firing schedules failed")
+        self._ticker.stop()
 
 
 def _event(schedule: LocalSchedule, moment: datetime, execution: str, attempt: int) -> Any:
