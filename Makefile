@@ -17,6 +17,7 @@ help:
 	@echo "make demo       replay a store's history through the local stack and show what is sent"
 	@echo "make test       every gate: lint, types, template lint, unit, integration, e2e"
 	@echo "make serve      the HTTP API on 127.0.0.1:$(PORT) with AWS emulated by moto_server"
+	@echo "                (START=2026-01-10T00:00:00Z starts the clock when the samples happen)"
 	@echo "make invoke     FUNCTION=<logical id> EVENT=<events/file.json>, like sam local invoke"
 	@echo "make events     regenerate the signed sample events in events/"
 	@echo "make validate   sam validate --lint; make build: sam build"
@@ -78,7 +79,7 @@ coverage: $(BIN)/.installed
 	$(BIN)/coverage report
 
 serve: $(BIN)/.installed
-	$(BIN)/retention-local serve --port $(PORT)
+	$(BIN)/retention-local serve --port $(PORT) $(if $(START),--start $(START))
 
 invoke: $(BIN)/.installed
 	$(BIN)/retention-local invoke $(FUNCTION) --event $(EVENT)

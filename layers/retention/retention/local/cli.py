@@ -305,10 +305,12 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--tenant")
     outbox.set_defaults(command=_outbox)
 
-    sign = commands.add_parser("sign", help="print a signed curl command for a payload file")
+    sign = commands.add_parser(
+        "sign", help="print a signed curl command for a payload file or a sample event"
+    )
     sign.add_argument("payload", type=Path)
-    sign.add_argument("--shop", default="demo-store.myshopify.com")
-    sign.add_argument("--topic", default="orders/create")
+    sign.add_argument("--shop", help="default: the event's shop, else demo-store.myshopify.com")
+    sign.add_argument("--topic", help="default: the event's topic, else orders/create")
     sign.add_argument(
         "--url", default=os.environ.get(URL_VARIABLE, f"http://{HOST}:{DEFAULT_PORT}")
     )

@@ -18,28 +18,38 @@ from retention.local.template import SECRET, Template, TemplateError
 from retention.vendors.shopify import SOURCE, sign
 
 SECRETS_VARIABLE = "webhook_secrets_name".upper()
+DEMO_SHOP = "demo-store.myshopify.com"
+DEFAULT_TOPIC = "orders/create"
 ANY_SHOP = "*"
 
 
 @dataclass(frozen=True)
 class Delivery:
+    """What to sign: a payload file, or a sample API Gateway event from ``events/``.
+
+    From an event, the body is the event's ``body`` and the topic and shop default to its
+    headers'; from a payload file, to ``orders/create`` and the demo store.
+    """
+
     payload: Path
-    shop: str
-    topic: str
+    shop: str | None
+    topic: str | None
     url: str
     api_version: str
     event_id: str | None = None
 
 
 def curl_command(template: Template, delivery: Delivery, secrets: Path | None = None) -> str:
-    secret = shop_secret(template, delivery.shop, secrets)
-    body = delivery.payload.read_bytes()
+    body, headers_sent, data = _body_of(delivery.payload)
+    shop = delivery.shop or headers_sent.get("x-shopify-shop-domain") or DEMO_SHOP
+    topic = delivery.topic or headers_sent.get("x-shopify-topic") or DEFAULT_TOPIC
+    secret = shop_secret(template, shop, secrets)
     event_id = delivery.event_id or str(uuid.uuid4())
     headers = {
         "Content-Type": "application/json",
-        "X-Shopify-Topic": delivery.topic,
+        "X-Shopify-Topic": topic,
         "X-Shopify-Hmac-Sha256": sign(body, secret),
-        "X-Shopify-Shop-Domain": delivery.shop,
+        "X-Shopify-Shop-Domain": shop,
         "X-Shopify-Event-Id": event_id,
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(timespec="milliseconds"),
@@ -47,8 +57,29 @@ def curl_command(template: Template, delivery: Delivery, secrets: Path | None = 
     }
     parts = [f"curl -sS -X POST {shlex.quote(delivery.url)}"]
     parts += [f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items()]
-    parts.append(f"--data-binary {shlex.quote('@' + str(delivery.payload))}")
+    parts.append(f"--data-binary {shlex.quote(data)}")
     return " \\\n  ".join(parts)
+
+
+def _body_of(path: Path) -> tuple[bytes, dict[str, str], str]:
+    """The bytes to sign, the headers they came with, and curl's ``--data-binary`` value.
+
+    A payload file is sent as it is (``@file``). An event's body is not the file, so it is
+    passed inline, exactly as the event holds it.
+    """
+    raw = path.read_bytes()
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return raw, {}, "@" + str(path)
+
+    if not isinstance(document, dict) or not isinstance(document.get("body"), str):
+        return raw, {}, "@" + str(path)
+    if document.get("isBase64Encoded"):
+        raise TemplateError(f"{path}: a base64 event body cannot be sent inline; save it first")
+
+    headers = {str(k).lower(): str(v) for k, v in (document.get("headers") or {}).items()}
+    return document["body"].encode(), headers, document["body"]
 
 
 def shopify_path(template: Template) -> str:
