@@ -13,8 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from retention.local.shopify_payloads import Item, Order, Person, customer, order, refund
+from retention.local.signing import DEMO_SHOP
 
-SHOP = "demo-store.myshopify.com"
+SHOP = DEMO_SHOP
 ZONE = ZoneInfo("Asia/Kolkata")
 START = datetime(2026, 1, 1, tzinfo=ZONE)
 END = datetime(2026, 4, 28, 23, 0, tzinfo=ZONE)
