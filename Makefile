@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SAM_VENV := .venv-sam
 PORT ?= 3000
+MOTO_PORT ?= 5005
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test check lint format typecheck cfn-lint validate build serve invoke \
@@ -15,12 +16,14 @@ PORT ?= 3000
 
 help:
 	@echo "make demo       replay a store's history through the local stack and show what is sent"
-	@echo "make test       every gate: lint, types, template lint, unit, integration, e2e"
-	@echo "make serve      the HTTP API on 127.0.0.1:$(PORT) with AWS emulated by moto_server"
-	@echo "                (START=2026-01-10T00:00:00Z starts the clock when the samples happen)"
+	@echo "make test       every gate: lint, types, template lint, unit, integration, e2e, coverage"
+	@echo "make serve      the HTTP API on 127.0.0.1:\$$PORT (3000) with AWS emulated by moto_server"
+	@echo "                on \$$MOTO_PORT (5005); START=2026-01-10T00:00:00Z starts the clock there"
 	@echo "make invoke     FUNCTION=<logical id> EVENT=<events/file.json>, like sam local invoke"
 	@echo "make events     regenerate the signed sample events in events/"
+	@echo "make benchmark  print cold start, latency, cost and scan figures"
 	@echo "make validate   sam validate --lint; make build: sam build"
+	@echo "make lint | format | typecheck | cfn-lint | unit | integration | e2e | coverage | clean"
 
 $(BIN)/.installed: requirements-dev.txt layers/retention/requirements.txt constraints.txt pyproject.toml
 	@test -n "$(PYTHON_313)" || { echo "Python 3.13 not found (install it or use pyenv)"; exit 1; }
@@ -67,10 +70,10 @@ build: $(SAM_VENV)/.installed
 
 # Unit and integration runs add up their branch coverage; `coverage` reports and gates it.
 unit: $(BIN)/.installed
-	$(BIN)/pytest --cov --cov-report= tests/unit
+	$(BIN)/pytest --cov --cov-report= --cov-fail-under=0 tests/unit
 
 integration: $(BIN)/.installed
-	$(BIN)/pytest --cov --cov-append --cov-report= tests/integration
+	$(BIN)/pytest --cov --cov-append --cov-report= --cov-fail-under=0 tests/integration
 
 e2e: $(BIN)/.installed
 	$(BIN)/pytest tests/e2e
@@ -79,10 +82,11 @@ coverage: $(BIN)/.installed
 	$(BIN)/coverage report
 
 serve: $(BIN)/.installed
-	$(BIN)/retention-local serve --port $(PORT) $(if $(START),--start $(START))
+	$(BIN)/retention-local serve --port $(PORT) --moto-port $(MOTO_PORT) \
+		$(if $(START),--start $(START))
 
 invoke: $(BIN)/.installed
-	$(BIN)/retention-local invoke $(FUNCTION) --event $(EVENT)
+	$(BIN)/retention-local invoke $(FUNCTION) --event $(EVENT) $(if $(START),--start $(START))
 
 events: $(BIN)/.installed
 	$(BIN)/retention-local make-events

@@ -11,6 +11,7 @@ from retention.webhooks import WebhookRequest
 
 GENERATED = ("shopify", "sqs", "schedule")
 TOPICS = {
+    "customers/email_marketing_consent_update",
     "orders/create",
     "orders/paid",
     "orders/updated",

@@ -212,6 +212,8 @@ def _banner(runtime: LocalRuntime) -> list[str]:
         f"clock {iso_z(runtime.now())}; move it with retention-local clock --advance 60d",
         "admin endpoints under /_local/ (clock, profiles, outbox, queues, drain); Ctrl-C stops",
     ]
+    if not runtime.url.endswith(f":{DEFAULT_PORT}"):
+        lines.append(f"for the other commands: export {URL_VARIABLE}={runtime.url}")
     return lines
 
 

@@ -17,7 +17,9 @@ The story, in the order the files are best invoked:
 5. ``refunds/create``: the strainer arrives damaged and is refunded, a partial refund.
 6. ``orders/updated``: #1001 as it stands after the refund (the same refund id again).
 7. ``customers/update``: Asha changes her phone number; still subscribed.
-8. ``orders/cancelled``: Rohan Mehta (7000000002), never subscribed, cancels #1002.
+8. ``orders/cancelled``: Rohan Mehta (7000000002), not subscribed, cancels #1002.
+9. ``customers/email_marketing_consent_update``: Rohan subscribes to email after all; since
+   API 2025-01 this topic is the only one that carries consent.
 """
 
 import argparse
@@ -344,6 +346,9 @@ CANCELLED_ORDER = Sale(
 )
 
 
+ROHAN_SUBSCRIBES_AT = datetime(2026, 1, 27, 9, 12, 44, tzinfo=KOLKATA)
+
+
 def _shopify_deliveries() -> Iterator[tuple[str, Json, datetime]]:
     """Each topic's payload and when Shopify delivered it."""
     created = FIRST_ORDER.created_at
@@ -378,6 +383,7 @@ def _shopify_deliveries() -> Iterator[tuple[str, Json, datetime]]:
     yield _delivered("orders/updated", _order(FIRST_ORDER, states["orders/updated"]))
     yield _delivered("customers/update", _customer(ASHA_UPDATED, ASHA_UPDATED_AT))
     yield _delivered("orders/cancelled", _order(CANCELLED_ORDER, _cancelled()))
+    yield _consent_delivered(ROHAN_SUBSCRIBES_AT)
 
 
 def _cancelled() -> OrderState:
@@ -389,6 +395,22 @@ def _cancelled() -> OrderState:
         cancel_reason="customer",
         closed_at=cancelled_at,
     )
+
+
+def _consent_delivered(subscribed_at: datetime) -> tuple[str, Json, datetime]:
+    """Rohan subscribes after all. Since API 2025-01 Shopify sends consent only this way."""
+    payload = {
+        "customer_id": ROHAN.customer_id,
+        "email_address": ROHAN.email,
+        "email_marketing_consent": {
+            "state": "subscribed",
+            "opt_in_level": "single_opt_in",
+            "consent_updated_at": _time(subscribed_at),
+            "consent_collected_from": "SHOPIFY",
+        },
+    }
+    delivered = subscribed_at + timedelta(seconds=1, microseconds=284316)
+    return "customers/email_marketing_consent_update", payload, delivered
 
 
 def _delivered(topic: str, payload: Json) -> tuple[str, Json, datetime]:
