@@ -15,7 +15,7 @@ from retention import clock, runtime
 from retention.data.dynamodb import DynamoProfileStore
 from retention.domain.profiles import Profile
 from retention.domain.triggers import Trigger
-from retention.vendors.shopify import sign
+from retention.vendors.shopify import sign, triggered_at
 
 from tests.support.aws import REGION, ROOT, LambdaContext, create_table, load_handler
 
@@ -58,10 +58,18 @@ class WebhookStack:
     webhook: ModuleType
     scan: ModuleType
     queue_url: str
+    now: datetime
 
     def post(self, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Deliver an event; the clock moves on to when Shopify sent it, never back."""
+        sent = triggered_at(event.get("headers", {}).get("x-shopify-triggered-at"))
+        self.at(max(self.now, sent or self.now))
         answer = self.webhook.lambda_handler(event, LambdaContext(function_name="webhook"))
         return answer["statusCode"], json.loads(answer["body"])
+
+    def at(self, moment: datetime) -> None:
+        self.now = moment
+        clock.set_source(lambda: self.now)
 
     def run_scan(self, scheduled_time: str) -> dict[str, Any]:
         context = LambdaContext(function_name="scan")
@@ -136,6 +144,7 @@ def webhook_stack(monkeypatch: pytest.MonkeyPatch, now: datetime) -> Iterator[We
                 webhook=load_handler("shopify_webhook"),
                 scan=load_handler("lifecycle_scan"),
                 queue_url=queue_url,
+                now=now,
             )
         finally:
             clock.set_source(None)

@@ -9,6 +9,7 @@
 
 import json
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -19,12 +20,13 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from retention import clock, runtime
-from retention.domain.events import SourceEvent
+from retention.domain.events import SourceEvent, latest_time
 from retention.observability import logger, metrics
 from retention.webhooks import (
     Delivery,
     Ignored,
     InProgressError,
+    PayloadError,
     Receipt,
     WebhookError,
     WebhookRequest,
@@ -32,6 +34,8 @@ from retention.webhooks import (
 )
 
 DAY = 24 * 60 * 60
+# How far ahead of our clock a sender's clock may run before its times are refused.
+CLOCK_SKEW = timedelta(days=1)
 
 
 def receive(
@@ -40,11 +44,10 @@ def receive(
     source: WebhookSource,
 ) -> dict[str, Any]:
     """Answer an API Gateway event; every domain error maps to its HTTP status here."""
-    request = WebhookRequest.from_http_api(event)
     logger.append_keys(source=source.name)
 
     try:
-        receipt = _receive(request, context, source)
+        receipt = _receive(WebhookRequest.from_http_api(event), context, source)
     except WebhookError as error:
         logger.warning("webhook rejected", reason=error.reason, status=error.status)
         metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
@@ -62,6 +65,10 @@ def _receive(request: WebhookRequest, context: LambdaContext, source: WebhookSou
     if isinstance(parsed, Ignored):
         logger.info("webhook ignored", reason=parsed.reason)
         return Receipt(status="ignored", reason=parsed.reason)
+
+    latest = latest_time(parsed)
+    if latest is not None and latest > clock.now() + CLOCK_SKEW:
+        raise PayloadError("a time in the body is more than a day ahead of now")
 
     try:
         answer = _record_once(context, delivery=asdict(delivery), parsed=parsed)

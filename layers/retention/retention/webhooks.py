@@ -12,6 +12,7 @@ Errors, and the HTTP answer each one gets::
 """
 
 import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,7 +59,12 @@ class WebhookRequest:
         case. A base64 body is decoded back to the sender's bytes before any hashing.
         """
         raw = event.get("body") or ""
-        body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+        try:
+            body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw
+        except binascii.Error as error:
+            raise PayloadError("body is flagged base64 but is not") from error
+        if isinstance(body, str):
+            body = body.encode()
         headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
         context = event.get("requestContext") or {}
         http = context.get("http") or {}

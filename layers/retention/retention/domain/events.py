@@ -73,3 +73,20 @@ class RefundSnapshot(Snapshot):
 
 
 SourceEvent = OrderSnapshot | RefundSnapshot | CustomerSnapshot
+
+
+def latest_time(event: SourceEvent) -> datetime | None:
+    """The latest time an event claims, which must not lie ahead of the clock.
+
+    Every merge lets the newer time win, so a time far in the future would freeze an order or
+    a consent against every later, real change.
+    """
+    match event:
+        case OrderSnapshot():
+            customer = [latest_time(event.customer)] if event.customer else []
+            times = [event.placed_at, event.updated_at, event.fulfilled_at, *customer]
+        case RefundSnapshot():
+            times = [event.created_at]
+        case CustomerSnapshot():
+            times = [event.updated_at, event.consent.updated_at]
+    return max((t for t in times if t is not None), default=None)

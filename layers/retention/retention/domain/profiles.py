@@ -7,6 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from retention.domain.events import Consent, CustomerSnapshot
+from retention.domain.identity import normalise_email
 from retention.domain.lifecycle import Stage
 from retention.domain.money import Amounts, add_amounts
 from retention.domain.orders import OrderRecord
@@ -95,7 +96,7 @@ def apply_customer(profile: Profile, snapshot: CustomerSnapshot) -> Profile:
     return profile.model_copy(
         update={
             "customer_id": snapshot.customer_id or profile.customer_id,
-            "email": snapshot.email or profile.email,
+            "email": normalise_email(snapshot.email) or profile.email,
             "phone": snapshot.phone or profile.phone,
             "first_name": snapshot.first_name or profile.first_name,
             "last_name": snapshot.last_name or profile.last_name,

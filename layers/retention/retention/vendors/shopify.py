@@ -21,12 +21,13 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from retention.domain.events import (
     Consent,
@@ -35,6 +36,19 @@ from retention.domain.events import (
     OrderSnapshot,
     RefundSnapshot,
     SourceEvent,
+)
+from retention.vendors.bounds import (
+    Code,
+    Currency,
+    Email,
+    Id,
+    Moment,
+    Money,
+    Name,
+    Phone,
+    Quantity,
+    Tags,
+    Title,
 )
 from retention.webhooks import (
     Delivery,
@@ -51,6 +65,12 @@ ORDER_TOPICS = frozenset(
 CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
 CONSENT_TOPIC = "customers/email_marketing_consent_update"
 REFUND_TOPIC = "refunds/create"
+# The shop header is the tenant key, and with an app-wide secret any shop may claim to be
+# one; only Shopify's own domains are tenants.
+SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+# Shopify's own limits: 250 tags a customer, 255 characters a tag.
+TAG_COUNT = 250
+TAG_LENGTH = 255
 PAID_STATUSES = frozenset({"paid", "partially_paid", "partially_refunded", "refunded"})
 
 
@@ -59,70 +79,70 @@ class _Model(BaseModel):
 
 
 class _Consent(_Model):
-    state: str | None = None
-    consent_updated_at: datetime | None = None
+    state: Code | None = None
+    consent_updated_at: Moment | None = None
 
 
 class _ConsentUpdate(_Model):
-    customer_id: int
-    email_address: str | None = None
+    customer_id: Id
+    email_address: Email | None = None
     email_marketing_consent: _Consent
 
 
 class _Customer(_Model):
-    id: int
-    email: str | None = None
-    phone: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    updated_at: datetime | None = None
-    tags: str | None = None
+    id: Id
+    email: Email | None = None
+    phone: Phone | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    updated_at: Moment | None = None
+    tags: Tags | None = None
     accepts_marketing: bool | None = None
     email_marketing_consent: _Consent | None = None
     sms_marketing_consent: _Consent | None = None
 
 
 class _LineItem(_Model):
-    product_id: int | None = None
-    variant_id: int | None = None
-    sku: str | None = None
-    title: str = ""
-    name: str | None = None
-    quantity: int = Field(ge=0)
-    price: Decimal
+    product_id: Id | None = None
+    variant_id: Id | None = None
+    sku: Title | None = None
+    title: Title = ""
+    name: Title | None = None
+    quantity: Quantity
+    price: Money
 
 
 class _Transaction(_Model):
-    kind: str | None = None
-    status: str | None = None
-    amount: Decimal = Decimal(0)
-    currency: str | None = None
+    kind: Code | None = None
+    status: Code | None = None
+    amount: Money = Decimal(0)
+    currency: Currency | None = None
 
 
 class _Refund(_Model):
-    id: int
-    order_id: int
-    created_at: datetime
+    id: Id
+    order_id: Id
+    created_at: Moment
     transactions: list[_Transaction] = []
 
 
 class _Fulfillment(_Model):
-    created_at: datetime | None = None
-    status: str | None = None
+    created_at: Moment | None = None
+    status: Code | None = None
 
 
 class _Order(_Model):
-    id: int
-    name: str | None = None
-    email: str | None = None
-    contact_email: str | None = None
-    created_at: datetime
-    updated_at: datetime
-    currency: str = Field(min_length=3, max_length=3)
-    total_price: Decimal = Field(ge=0)
-    financial_status: str | None = None
-    fulfillment_status: str | None = None
-    cancelled_at: datetime | None = None
+    id: Id
+    name: Name | None = None
+    email: Email | None = None
+    contact_email: Email | None = None
+    created_at: Moment
+    updated_at: Moment
+    currency: Currency
+    total_price: Money
+    financial_status: Code | None = None
+    fulfillment_status: Code | None = None
+    cancelled_at: Moment | None = None
     test: bool = False
     customer: _Customer | None = None
     line_items: list[_LineItem] = []
@@ -141,6 +161,8 @@ class ShopifyWebhooks:
         signature = headers.get("x-shopify-hmac-sha256")
         if not shop or not signature:
             raise SignatureError("missing shop domain or signature header")
+        if not SHOP_DOMAIN.fullmatch(shop):
+            raise SignatureError("shop domain is not a myshopify.com domain")
 
         shops: Mapping[str, str] = secrets.get(SOURCE) or {}
         secret = shops.get(shop) or shops.get("*")
@@ -159,7 +181,7 @@ class ShopifyWebhooks:
             tenant=shop,
             topic=topic,
             key=f"{SOURCE}/{shop}/{topic}/{event_id}",
-            triggered_at=_parse_time(headers.get("x-shopify-triggered-at")),
+            triggered_at=triggered_at(headers.get("x-shopify-triggered-at")),
         )
 
     def parse(self, delivery: Delivery, body: bytes) -> SourceEvent | Ignored:
@@ -193,6 +215,8 @@ def _load[M: BaseModel](body: bytes, model: type[M]) -> M:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PayloadError("body is not JSON") from error
+    except RecursionError as error:
+        raise PayloadError("body is nested too deep") from error
     if not isinstance(data, dict):
         raise PayloadError("body is not a JSON object")
 
@@ -240,7 +264,9 @@ def _refund(refund: _Refund) -> RefundSnapshot:
 
 
 def _customer(customer: _Customer) -> CustomerSnapshot:
-    tags = tuple(tag.strip() for tag in (customer.tags or "").split(",") if tag.strip())
+    tags = tuple(
+        tag.strip()[:TAG_LENGTH] for tag in (customer.tags or "").split(",") if tag.strip()
+    )
     return CustomerSnapshot(
         customer_id=str(customer.id),
         email=customer.email,
@@ -252,7 +278,7 @@ def _customer(customer: _Customer) -> CustomerSnapshot:
             sms=_subscribed(customer.sms_marketing_consent),
             updated_at=_consent_time(customer.email_marketing_consent),
         ),
-        tags=tags,
+        tags=tags[:TAG_COUNT],
         updated_at=customer.updated_at,
     )
 
@@ -308,10 +334,13 @@ def _refunded(transactions: list[_Transaction]) -> Decimal:
     return sum((t.amount for t in _successful_refunds(transactions)), Decimal(0))
 
 
-def _parse_time(value: str | None) -> datetime | None:
+def triggered_at(value: str | None) -> datetime | None:
+    """``X-Shopify-Triggered-At``, whose fraction runs to nine digits; Python reads six."""
     if not value:
         return None
+    trimmed = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(trimmed)
     except ValueError:
         return None
+    return moment if moment.tzinfo else None
