@@ -57,6 +57,15 @@ class MemoryStore(ProfileStore):
     def list_orders(self, tenant: str, customer_key: str) -> list[OrderRecord]:
         return [r for (t, c, _), (r, _) in self.orders.items() if (t, c) == (tenant, customer_key)]
 
+    def delete_order(self, tenant: str, customer_key: str, order_id: str) -> None:
+        self.orders.pop((tenant, customer_key, order_id), None)
+
+    def delete_order_link(self, tenant: str, order_id: str) -> None:
+        self.links.pop((tenant, order_id), None)
+
+    def delete_profile(self, tenant: str, customer_key: str) -> None:
+        self.profiles.pop((tenant, customer_key), None)
+
     def get_order_link(self, tenant: str, order_id: str) -> OrderLink | None:
         return self.links.get((tenant, order_id))
 

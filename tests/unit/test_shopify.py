@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from retention.domain.events import CustomerSnapshot, OrderSnapshot, RefundSnapshot
+from retention.domain.events import CustomerSnapshot, OrderSnapshot, RedactRequest, RefundSnapshot
 from retention.domain.identity import customer_key
 from retention.vendors.shopify import ShopifyWebhooks, sign
 from retention.webhooks import (
@@ -639,9 +639,6 @@ PUBLISHED_UNHANDLED = [
     "checkouts_create.rudderstack.json",
     "checkouts_update.rudderstack.json",
     "fulfillments_update.rudderstack.json",
-    "customers_data_request.shopify-app-template-node.json",
-    "customers_redact.shopify-app-template-node.json",
-    "shop_redact.shopify-app-template-node.json",
 ]
 
 
@@ -709,3 +706,31 @@ def test_published_bodies_on_unhandled_topics_are_ignored(name):
     # Then it is acknowledged and ignored, naming its topic
     assert isinstance(parsed, Ignored)
     assert _published(name)[0] in parsed.reason
+
+
+@published
+def test_shopifys_published_redact_request_names_the_customer_and_orders():
+    # Given the customers/redact body of Shopify's own app template
+    # When it is parsed
+    parsed = _parse_published("customers_redact.shopify-app-template-node.json")
+
+    # Then it asks to erase that customer, by id and email, with the orders listed
+    assert isinstance(parsed, RedactRequest)
+    assert parsed.customer_id is not None
+    assert parsed.email is not None
+    assert parsed.order_ids
+
+
+@published
+@pytest.mark.parametrize(
+    "name",
+    [
+        "customers_data_request.shopify-app-template-node.json",
+        "shop_redact.shopify-app-template-node.json",
+    ],
+)
+def test_the_other_privacy_topics_are_acknowledged_with_what_to_do(name):
+    parsed = _parse_published(name)
+
+    assert isinstance(parsed, Ignored)
+    assert "profile" in parsed.reason or "by hand" in parsed.reason

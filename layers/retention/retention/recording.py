@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from retention.data.ports import ConflictError, OrderLink, ProfileStore, TriggerQueue
-from retention.domain.events import CustomerSnapshot, OrderSnapshot, RefundSnapshot, SourceEvent
+from retention.domain.events import (
+    CustomerSnapshot,
+    OrderSnapshot,
+    RedactRequest,
+    RefundSnapshot,
+    SourceEvent,
+)
 from retention.domain.identity import customer_key
 from retention.domain.orders import (
     OrderRecord,
@@ -26,6 +32,7 @@ from retention.domain.orders import (
 from retention.domain.profiles import Profile, apply_customer, summarise
 from retention.domain.rules import RetentionRules
 from retention.domain.triggers import plan
+from retention.redaction import redact
 
 ATTEMPTS = 5
 TRIGGER_KEYS_KEPT = 100
@@ -37,6 +44,15 @@ class Outcome:
     reason: str | None = None
     customer_key: str | None = None
     triggers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Whose order it is, the refunds it carries over, and whom it moved away from."""
+
+    owner: str
+    pending: dict[str, PendingRefund]
+    previous: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,9 @@ class Recorder:
                 return self.record_refund(tenant, event, now)
             case CustomerSnapshot():
                 return self.record_customer(source, tenant, event, now)
+            case RedactRequest():
+                erased = redact(self.store, source, tenant, event)
+                return Outcome(applied=True, reason=f"erased {erased} stored items")
 
     def record_order(
         self, source: str, tenant: str, order: OrderSnapshot, now: datetime
@@ -63,9 +82,20 @@ class Recorder:
         if key is None:
             return Outcome(applied=False, reason="order has neither a customer nor an email")
 
-        pending = self._link_order(tenant, order.order_id, key)
-        self._update_order(tenant, key, order.order_id, lambda s: merge_order(s, order, pending))
-        self._take_held_refunds(tenant, key, order.order_id)
+        claim = self._claim_order(tenant, order, key)
+        owner = claim.owner
+        self._update_order(
+            tenant, owner, order.order_id, lambda s: merge_order(s, order, claim.pending)
+        )
+        self._take_held_refunds(tenant, owner, order.order_id)
+
+        if claim.previous is not None:
+            self.store.delete_order(tenant, claim.previous, order.order_id)
+            self.refresh(tenant, claim.previous, now)
+        if owner != key:
+            # A stale delivery of an order that has moved to another customer since: its
+            # buyer's details belong to nobody's profile now.
+            return self.refresh(tenant, owner, now)
         if customer is None:
             customer = CustomerSnapshot(customer_id=None, email=email, updated_at=None)
         return self.refresh(tenant, key, now, customer)
@@ -138,22 +168,37 @@ class Recorder:
 
         raise ConflictError(f"profile kept changing under us after {ATTEMPTS} attempts")
 
-    def _link_order(self, tenant: str, order_id: str, key: str) -> dict[str, PendingRefund]:
-        """Note which customer the order belongs to; hand back refunds that came first."""
+    def _claim_order(self, tenant: str, order: OrderSnapshot, key: str) -> Claim:
+        """Decide whose order this is, and note it on the order's link.
+
+        An order can move to another customer (Shopify lets a merchant change it). The newer
+        snapshot decides: it moves the order, while a stale one is applied to the order
+        where it now is. Refunds that came first, or were recorded under the previous owner,
+        go with it.
+        """
         for _ in range(ATTEMPTS):
-            link = self.store.get_order_link(tenant, order_id)
-            if link is not None and link.customer_key == key:
-                return link.pending_refunds
+            link = self.store.get_order_link(tenant, order.order_id)
+            held = link.pending_refunds if link else {}
+            holder = link.customer_key if link else None
+            if holder == key:
+                return Claim(key, held)
+
+            previous = None
+            if holder is not None:
+                stored, _ = self.store.get_order(tenant, holder, order.order_id)
+                if stored is not None and stored.updated_at >= order.updated_at:
+                    return Claim(holder, held)
+                previous = holder
+                held = {**held, **_as_held(stored)}
 
             version = link.version if link else 0
-            pending = link.pending_refunds if link else {}
             try:
                 self.store.put_order_link(
-                    tenant, order_id, OrderLink(key, pending), expected_version=version
+                    tenant, order.order_id, OrderLink(key, held), expected_version=version
                 )
             except ConflictError:
                 continue
-            return pending
+            return Claim(key, held, previous)
 
         raise ConflictError(f"order link kept changing after {ATTEMPTS} attempts")
 
@@ -225,3 +270,12 @@ def _refund_onto(stored: OrderRecord | None, refund: RefundSnapshot) -> OrderRec
 
 def _held_onto(stored: OrderRecord | None, held: dict[str, PendingRefund]) -> OrderRecord | None:
     return with_held_refunds(stored, held) if stored else None
+
+
+def _as_held(order: OrderRecord | None) -> dict[str, PendingRefund]:
+    if order is None:
+        return {}
+    return {
+        refund_id: PendingRefund(amount=amount, currency=order.currency)
+        for refund_id, amount in order.refunds.items()
+    }

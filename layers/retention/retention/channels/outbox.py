@@ -20,7 +20,7 @@ One item per request, in the outbox table (``pk``/``sk``, TTL on ``expires_at``)
 ``headers``       as sent, with ``authorization`` redacted
 ``body``          the exact JSON text of the request body
 ``recorded_at``   ISO time from the engine's clock, so the local stack's moved clock shows
-``expires_at``    epoch seconds, 90 days on; DynamoDB's TTL then removes the item
+``expires_at``    epoch seconds, 25 days on; DynamoDB's TTL then removes the item
 ================  =======================================================================
 
 The tenant is the partition key, so one tenant's outbox is a Query. Listing every tenant
@@ -41,7 +41,9 @@ from boto3.dynamodb.conditions import Key
 from retention import clock
 from retention.channels.http import SUBJECT, Subject
 
-KEPT_FOR = timedelta(days=90)
+# Bodies carry the customer's email and no index finds them by customer, so expiry is how
+# a redacted customer leaves the outbox: within Shopify's 30 days, TTL's lag included.
+KEPT_FOR = timedelta(days=25)
 REDACTED = "[redacted]"
 SECRET_HEADERS = frozenset({"authorization"})
 

@@ -13,6 +13,8 @@ customer of an order (for refunds)    pk=ORDER#<tenant>#<order>        GetItem (
                                       sk=LINK
 profiles whose next action is due     GSI "due": due_shard=DUE#<n>,   Query per shard
                                       due_at <= now
+a customer's data, to redact it       pk=CUSTOMER#... and each order's  Query, DeleteItem
+                                      ORDER#...#LINK
 ====================================  ===============================  =====================
 
 Only profiles with a next action carry ``due_shard``, so the due index is sparse: the
@@ -95,6 +97,17 @@ class DynamoProfileStore(ProfileStore):
         )
         items = self._query(KeyConditionExpression=condition, ConsistentRead=True)
         return [from_item(OrderRecord, _without_keys(item)) for item in items]
+
+    def delete_order(self, tenant: str, customer_key: str, order_id: str) -> None:
+        key = {"pk": customer_pk(tenant, customer_key), "sk": ORDER_PREFIX + order_id}
+        self._table.delete_item(Key=key)
+
+    def delete_order_link(self, tenant: str, order_id: str) -> None:
+        self._table.delete_item(Key={"pk": order_link_pk(tenant, order_id), "sk": LINK_SK})
+
+    def delete_profile(self, tenant: str, customer_key: str) -> None:
+        key = {"pk": customer_pk(tenant, customer_key), "sk": PROFILE_SK}
+        self._table.delete_item(Key=key)
 
     def get_order_link(self, tenant: str, order_id: str) -> OrderLink | None:
         item = self._get(order_link_pk(tenant, order_id), LINK_SK)

@@ -72,7 +72,15 @@ class RefundSnapshot(Snapshot):
     amount: Decimal
 
 
-SourceEvent = OrderSnapshot | RefundSnapshot | CustomerSnapshot
+class RedactRequest(Snapshot):
+    """The store asks us to erase a customer's personal data (GDPR and the like)."""
+
+    customer_id: str | None
+    email: str | None = None
+    order_ids: tuple[str, ...] = ()
+
+
+SourceEvent = OrderSnapshot | RefundSnapshot | CustomerSnapshot | RedactRequest
 
 
 def latest_time(event: SourceEvent) -> datetime | None:
@@ -89,4 +97,6 @@ def latest_time(event: SourceEvent) -> datetime | None:
             times = [event.created_at]
         case CustomerSnapshot():
             times = [event.updated_at, event.consent.updated_at]
+        case RedactRequest():
+            times = []
     return max((t for t in times if t is not None), default=None)

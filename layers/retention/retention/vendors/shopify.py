@@ -34,6 +34,7 @@ from retention.domain.events import (
     CustomerSnapshot,
     OrderLine,
     OrderSnapshot,
+    RedactRequest,
     RefundSnapshot,
     SourceEvent,
 )
@@ -64,6 +65,10 @@ ORDER_TOPICS = frozenset(
 )
 CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
 CONSENT_TOPIC = "customers/email_marketing_consent_update"
+# Mandatory privacy topics (https://shopify.dev/docs/apps/build/privacy-law-compliance).
+REDACT_TOPIC = "customers/redact"
+DATA_REQUEST_TOPIC = "customers/data_request"
+SHOP_REDACT_TOPIC = "shop/redact"
 REFUND_TOPIC = "refunds/create"
 # The shop header is the tenant key, and with an app-wide secret any shop may claim to be
 # one; only Shopify's own domains are tenants.
@@ -87,6 +92,16 @@ class _ConsentUpdate(_Model):
     customer_id: Id
     email_address: Email | None = None
     email_marketing_consent: _Consent
+
+
+class _RedactedCustomer(_Model):
+    id: Id | None = None
+    email: Email | None = None
+
+
+class _Redact(_Model):
+    customer: _RedactedCustomer
+    orders_to_redact: list[Id] = []
 
 
 class _Customer(_Model):
@@ -193,6 +208,12 @@ class ShopifyWebhooks:
             return _customer(_load(body, _Customer))
         if delivery.topic == CONSENT_TOPIC:
             return _consent_update(_load(body, _ConsentUpdate))
+        if delivery.topic == REDACT_TOPIC:
+            return _redact(_load(body, _Redact))
+        if delivery.topic == DATA_REQUEST_TOPIC:
+            return Ignored("data request: the customer's profile is in the profiles table")
+        if delivery.topic == SHOP_REDACT_TOPIC:
+            return Ignored("shop redact is not carried out yet; erase the shop's items by hand")
         return Ignored(f"topic {delivery.topic} is not handled")
 
 
@@ -280,6 +301,15 @@ def _customer(customer: _Customer) -> CustomerSnapshot:
         ),
         tags=tags[:TAG_COUNT],
         updated_at=customer.updated_at,
+    )
+
+
+def _redact(request: _Redact) -> RedactRequest:
+    customer = request.customer
+    return RedactRequest(
+        customer_id=str(customer.id) if customer.id else None,
+        email=customer.email,
+        order_ids=tuple(str(order_id) for order_id in request.orders_to_redact),
     )
 
 
