@@ -2,13 +2,14 @@
 
 import json
 import shlex
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.e2e.admin import drain, outbox, profile
-from tests.e2e.deliveries import ASHA, SHOP, first_order_of
+from tests.e2e.deliveries import ASHA, SHOP, catch_up, first_order_of
 from tests.e2e.served import ROOT, SECRETS_FILE, ServedStack, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -54,6 +55,7 @@ def test_signed_curl_command_is_accepted(
         ]
     )
     method, url, headers, body = curl_pieces(printed)
+    catch_up(client, datetime.fromisoformat(json.loads(payload.read_bytes())["updated_at"]))
     response = httpx.request(method, url, headers=headers, content=(ROOT / body).read_bytes())
 
     # Then the server accepts it, and the order is on the new customer's profile
@@ -93,3 +95,24 @@ def test_outbox_command_prints_the_outbox_as_json(
 
     # Then it prints JSON: the same requests the server recorded
     assert json.loads(printed) == outbox(client)
+
+
+def test_replay_sends_sample_events_at_their_own_time(
+    local_stack: ServedStack,
+    story: dict[str, httpx.Response],
+):
+    # Given the story delivered already
+    # When the replay command sends two of its events again
+    printed = run_cli(
+        [
+            "replay",
+            "events/shopify/orders_paid.json",
+            "events/shopify/customers_create.json",
+            f"--url={local_stack.url}",
+        ]
+    )
+
+    # Then it sends them in the order Shopify sent them, and both are duplicates
+    lines = printed.splitlines()
+    assert [line.split()[2] for line in lines] == ["customers_create.json", "orders_paid.json"]
+    assert all(line.split()[3] == "duplicate" for line in lines)

@@ -5,6 +5,7 @@
     retention-local clock [--advance 60d|12h|30m|90s] [--json]
     retention-local profile <tenant> <customer_key> [--json]
     retention-local outbox [--tenant T] [--json]
+    retention-local replay <event files or folders>
     retention-local sign <payload.json> [--shop S] [--topic T]
     retention-local demo | make-events
 
@@ -33,6 +34,7 @@ import httpx
 
 from retention.local.display import clock_lines, outbox_lines, profile_lines
 from retention.local.intrinsics import UnresolvedError
+from retention.local.replay import replay
 from retention.local.runtime import DEFAULT_PORT, LocalRuntime, RuntimeOptions
 from retention.local.schedules import UnsupportedScheduleError
 from retention.local.secret_values import SecretsFileError
@@ -92,6 +94,13 @@ def _serve(args: argparse.Namespace) -> int:
         print("\n".join(_banner(runtime)), flush=True)
         _wait_for_interrupt()
     return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    try:
+        return replay(args.url, args.events, sys.stdout)
+    except (OSError, ValueError) as error:
+        raise CommandError(str(error)) from error
 
 
 def _invoke(args: argparse.Namespace) -> int:
@@ -306,6 +315,10 @@ def _parser() -> argparse.ArgumentParser:
     outbox = _client(commands, "outbox", "show what would have been sent to the CRM and email")
     outbox.add_argument("--tenant")
     outbox.set_defaults(command=_outbox)
+
+    replay = _client(commands, "replay", "send sample events, each at the time it was sent")
+    replay.add_argument("events", type=Path, nargs="+", help="event files or folders")
+    replay.set_defaults(command=_replay)
 
     sign = commands.add_parser(
         "sign", help="print a signed curl command for a payload file or a sample event"
