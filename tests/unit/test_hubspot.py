@@ -15,6 +15,7 @@ from retention.domain.rules import RetentionRules
 from retention.domain.triggers import Trigger
 
 from tests.support.profiles import ASHA_EMAIL, SHOP, asha, welcome
+from tests.support.vendors import asha_upsert
 
 BASE = "https://api.hubapi.com"
 UPSERT_URL = f"{BASE}/crm/v3/objects/contacts/batch/upsert"
@@ -68,27 +69,7 @@ def test_upsert_is_the_request_hubspot_expects(respx_mock: respx.MockRouter) -> 
     assert request.method == "POST"
     assert request.headers["authorization"] == f"Bearer {TOKEN}"
     assert request.headers["content-type"] == "application/json"
-    assert json.loads(request.content) == {
-        "inputs": [
-            {
-                "idProperty": "email",
-                "id": ASHA_EMAIL,
-                "objectWriteTraceId": trace_id(ASHA_EMAIL),
-                "properties": {
-                    "email": ASHA_EMAIL,
-                    "firstname": "Asha",
-                    "lastname": "Rao",
-                    "phone": "+15555550101",
-                    "retention_stage": "new",
-                    "retention_lifetime_value": "1250.00",
-                    "retention_ltv_currency": "INR",
-                    "retention_order_count": "1",
-                    "retention_last_order_date": "2026-01-12",
-                    "retention_last_trigger": "welcome",
-                },
-            }
-        ]
-    }
+    assert json.loads(request.content) == asha_upsert()
 
 
 def test_customer_without_email_is_left_out() -> None:

@@ -121,6 +121,16 @@ def paid_order(shopify_snapshot: Callable[[str], SourceEvent]) -> OrderSnapshot:
     return order
 
 
+def strainer_refund(order: OrderSnapshot) -> RefundSnapshot:
+    return RefundSnapshot(
+        refund_id="r1",
+        order_id=order.order_id,
+        created_at=JUST_AFTER_ORDER,
+        currency="INR",
+        amount=Decimal("350.00"),
+    )
+
+
 def test_a_profile_written_by_someone_else_meanwhile_is_rebuilt_and_kept(
     recorder: Recorder, store: MemoryStore, queue: ListQueue, paid_order: OrderSnapshot
 ):
@@ -152,13 +162,7 @@ def test_a_refund_held_for_a_busy_order_link_is_not_lost(
     recorder: Recorder, store: MemoryStore, paid_order: OrderSnapshot
 ):
     # Given a refund that arrives first while its order link is being written by another
-    refund = RefundSnapshot(
-        refund_id="r1",
-        order_id=paid_order.order_id,
-        created_at=JUST_AFTER_ORDER,
-        currency="INR",
-        amount=Decimal("350.00"),
-    )
+    refund = strainer_refund(paid_order)
     store.rivals["link"] = 1
 
     # When the refund and then the order are recorded
@@ -203,13 +207,7 @@ def test_a_refund_arriving_while_its_order_is_being_stored_is_not_lost(
     recorder: Recorder, store: MemoryStore, paid_order: OrderSnapshot
 ):
     # Given a refund that arrives after the order's link is written but before the order is
-    refund = RefundSnapshot(
-        refund_id="r1",
-        order_id=paid_order.order_id,
-        created_at=JUST_AFTER_ORDER,
-        currency="INR",
-        amount=Decimal("350.00"),
-    )
+    refund = strainer_refund(paid_order)
     store_order = store.put_order
     arrivals = [refund]
 
