@@ -18,11 +18,14 @@ help:
 	@echo "make demo       replay a store's history through the local stack and show what is sent"
 	@echo "make test       every gate: lint, types, template lint, unit, integration, e2e, coverage"
 	@echo "make serve      the HTTP API on 127.0.0.1:\$$PORT (3000) with AWS emulated by moto_server"
-	@echo "                on \$$MOTO_PORT (5005); START=2026-01-10T00:00:00Z starts the clock there"
-	@echo "make invoke     FUNCTION=<logical id> EVENT=<events/file.json>, like sam local invoke"
+	@echo "                on \$$MOTO_PORT (5005); START=2026-01-10T00:00:00Z starts the clock there,"
+	@echo "                STORE_TIME_ZONE=Asia/Kolkata sets the store's zone (default UTC)"
+	@echo "make invoke     FUNCTION=<logical id> EVENT=<events/file.json> [START=<time>], like"
+	@echo "                sam local invoke: a fresh, empty stack each time"
 	@echo "make events     regenerate the signed sample events in events/"
 	@echo "make benchmark  print cold start, latency, cost and scan figures"
-	@echo "make validate   sam validate --lint; make build: sam build"
+	@echo "make validate   sam validate --lint"
+	@echo "make build      sam build, for sam deploy"
 	@echo "make lint | format | typecheck | cfn-lint | unit | integration | e2e | coverage | clean"
 
 $(BIN)/.installed: requirements-dev.txt layers/retention/requirements.txt constraints.txt pyproject.toml
@@ -83,7 +86,8 @@ coverage: $(BIN)/.installed
 
 serve: $(BIN)/.installed
 	$(BIN)/retention-local serve --port $(PORT) --moto-port $(MOTO_PORT) \
-		$(if $(START),--start $(START))
+		$(if $(START),--start $(START)) \
+		$(if $(STORE_TIME_ZONE),--parameter StoreTimeZone=$(STORE_TIME_ZONE))
 
 invoke: $(BIN)/.installed
 	$(BIN)/retention-local invoke $(FUNCTION) --event $(EVENT) $(if $(START),--start $(START))

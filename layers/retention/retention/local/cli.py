@@ -76,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
             f"retention-local: no local stack at {args.url} ({error}); start one: make serve",
             file=sys.stderr,
         )
+    except BrokenPipeError:
+        # The reader (head, say) has what it wanted. Point stdout at nothing, so that the
+        # flush at exit does not complain about the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (CommandError, *_EXPECTED) as error:
         print(f"retention-local: {error}", file=sys.stderr)
     return 2
