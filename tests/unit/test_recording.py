@@ -27,6 +27,7 @@ class MemoryStore(ProfileStore):
         self.profiles: dict[tuple[str, str], Profile] = {}
         self.orders: dict[tuple[str, str, str], tuple[OrderRecord, int]] = {}
         self.links: dict[tuple[str, str], OrderLink] = {}
+        self.erasures: dict[tuple[str, str], datetime] = {}
         self.rivals = {"profile": 0, "order": 0, "link": 0}
 
     def get_profile(self, tenant: str, customer_key: str) -> Profile | None:
@@ -57,8 +58,16 @@ class MemoryStore(ProfileStore):
     def list_orders(self, tenant: str, customer_key: str) -> list[OrderRecord]:
         return [r for (t, c, _), (r, _) in self.orders.items() if (t, c) == (tenant, customer_key)]
 
-    def delete_order(self, tenant: str, customer_key: str, order_id: str) -> None:
+    def delete_order(
+        self, tenant: str, customer_key: str, order_id: str, expected_version: int | None = None
+    ) -> None:
         self.orders.pop((tenant, customer_key, order_id), None)
+
+    def get_erasure(self, tenant: str, customer_key: str) -> datetime | None:
+        return self.erasures.get((tenant, customer_key))
+
+    def put_erasure(self, tenant: str, customer_key: str, erased_at: datetime) -> None:
+        self.erasures[(tenant, customer_key)] = erased_at
 
     def delete_order_link(self, tenant: str, order_id: str) -> None:
         self.links.pop((tenant, order_id), None)

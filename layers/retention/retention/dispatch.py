@@ -74,6 +74,8 @@ KEY_PREFIX = "trigger"
 # included; a trigger key is never enqueued again once its profile records it.
 SENT_KEPT_DAYS = 400
 NO_EMAIL = "no_email"
+# The customer was erased since the trigger was queued: dropped, not retried.
+ERASED = "erased"
 
 SEND_FAILURES = (
     ChannelError,
@@ -151,6 +153,10 @@ class Dispatcher:
     def _check(self, record: Mapping[str, Any], once: "Once", now: datetime) -> Ready | None:
         trigger = _parse(record.get("body"))
         profile = self._store.get_profile(trigger.tenant, trigger.customer_key)
+        if profile is None and self._store.get_erasure(trigger.tenant, trigger.customer_key):
+            logger.info("trigger suppressed", extra={"reason": ERASED, **_keys(trigger)})
+            _count("TriggerSuppressed", reason=ERASED)
+            return None
         if profile is None:
             raise NotRecordedError("no profile yet", trigger)
         if trigger.key not in profile.triggers_enqueued:

@@ -12,6 +12,7 @@ absorbs the repeat; the other order could lose a trigger.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from retention.data.ports import ConflictError, OrderLink, ProfileStore, TriggerQueue
 from retention.domain.events import (
@@ -20,6 +21,7 @@ from retention.domain.events import (
     RedactRequest,
     RefundSnapshot,
     SourceEvent,
+    latest_time,
 )
 from retention.domain.identity import customer_key
 from retention.domain.orders import (
@@ -35,6 +37,7 @@ from retention.domain.triggers import plan
 from retention.redaction import redact
 
 ATTEMPTS = 5
+ERASED = "the customer's data was erased after this was sent"
 TRIGGER_KEYS_KEPT = 100
 
 
@@ -70,7 +73,7 @@ class Recorder:
             case CustomerSnapshot():
                 return self.record_customer(source, tenant, event, now)
             case RedactRequest():
-                erased = redact(self.store, source, tenant, event)
+                erased = redact(self.store, source, tenant, event, now)
                 return Outcome(applied=True, reason=f"erased {erased} stored items")
 
     def record_order(
@@ -81,6 +84,8 @@ class Recorder:
         key = customer_key(source, customer.customer_id if customer else None, email)
         if key is None:
             return Outcome(applied=False, reason="order has neither a customer nor an email")
+        if self._erased_since(tenant, key, order.updated_at):
+            return Outcome(applied=False, reason=ERASED)
 
         claim = self._claim_order(tenant, order, key)
         owner = claim.owner
@@ -90,7 +95,7 @@ class Recorder:
         self._take_held_refunds(tenant, owner, order.order_id)
 
         if claim.previous is not None:
-            self.store.delete_order(tenant, claim.previous, order.order_id)
+            self._move_away(tenant, claim.previous, owner, order.order_id)
             self.refresh(tenant, claim.previous, now)
         if owner != key:
             # A stale delivery of an order that has moved to another customer since: its
@@ -119,6 +124,8 @@ class Recorder:
         key = customer_key(source, customer.customer_id, customer.email)
         if key is None:
             return Outcome(applied=False, reason="customer has neither an id nor an email")
+        if self._erased_since(tenant, key, latest_time(customer)):
+            return Outcome(applied=False, reason=ERASED)
         return self.refresh(tenant, key, now, customer)
 
     def refresh(
@@ -201,6 +208,37 @@ class Recorder:
             return Claim(key, held, previous)
 
         raise ConflictError(f"order link kept changing after {ATTEMPTS} attempts")
+
+    def _erased_since(self, tenant: str, key: str, moment: datetime | None) -> bool:
+        """Whether the customer was erased after ``moment`` (undated counts as before).
+
+        Only a customer without a profile can have been erased, so the mark is read only
+        then: the common case costs no extra read.
+        """
+        if self.store.get_profile(tenant, key) is not None:
+            return False
+        erased_at = self.store.get_erasure(tenant, key)
+        return erased_at is not None and (moment is None or moment <= erased_at)
+
+    def _move_away(self, tenant: str, previous: str, owner: str, order_id: str) -> None:
+        """Delete the previous owner's copy, taking along refunds recorded on it meanwhile.
+
+        The delete is conditional on the version whose refunds were taken, so a refund
+        written to the old copy at the last moment makes the step run again.
+        """
+        for _ in range(ATTEMPTS):
+            stored, version = self.store.get_order(tenant, previous, order_id)
+            if stored is None:
+                return
+            carried = partial(_held_onto, held=_as_held(stored))
+            self._update_order(tenant, owner, order_id, carried)
+            try:
+                self.store.delete_order(tenant, previous, order_id, expected_version=version)
+            except ConflictError:
+                continue
+            return
+
+        raise ConflictError(f"moved order kept changing after {ATTEMPTS} attempts")
 
     def _customer_of(self, tenant: str, order_id: str) -> str | None:
         """The order's customer, if the order itself is stored by now."""

@@ -40,6 +40,9 @@ DUE_SHARDS = 4
 PROFILE_SK = "PROFILE"
 ORDER_PREFIX = "ORDER#"
 LINK_SK = "LINK"
+# Kept after a customer is erased, holding only the time, so that a late delivery from
+# before the erasure cannot bring the customer's data back.
+ERASED_SK = "ERASED"
 
 
 def customer_pk(tenant: str, customer_key: str) -> str:
@@ -98,9 +101,29 @@ class DynamoProfileStore(ProfileStore):
         items = self._query(KeyConditionExpression=condition, ConsistentRead=True)
         return [from_item(OrderRecord, _without_keys(item)) for item in items]
 
-    def delete_order(self, tenant: str, customer_key: str, order_id: str) -> None:
+    def delete_order(
+        self, tenant: str, customer_key: str, order_id: str, expected_version: int | None = None
+    ) -> None:
         key = {"pk": customer_pk(tenant, customer_key), "sk": ORDER_PREFIX + order_id}
-        self._table.delete_item(Key=key)
+        if expected_version is None:
+            self._table.delete_item(Key=key)
+            return
+        try:
+            self._table.delete_item(
+                Key=key, ConditionExpression=Attr("version").eq(Decimal(expected_version))
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ConflictError(key["pk"]) from error
+            raise
+
+    def get_erasure(self, tenant: str, customer_key: str) -> datetime | None:
+        item = self._get(customer_pk(tenant, customer_key), ERASED_SK)
+        return datetime.fromisoformat(str(item["erased_at"])) if item else None
+
+    def put_erasure(self, tenant: str, customer_key: str, erased_at: datetime) -> None:
+        pk = customer_pk(tenant, customer_key)
+        self._table.put_item(Item={"pk": pk, "sk": ERASED_SK, "erased_at": iso(erased_at)})
 
     def delete_order_link(self, tenant: str, order_id: str) -> None:
         self._table.delete_item(Key={"pk": order_link_pk(tenant, order_id), "sk": LINK_SK})

@@ -49,7 +49,17 @@ class ProfileStore(ABC):
     def list_orders(self, tenant: str, customer_key: str) -> list[OrderRecord]: ...
 
     @abstractmethod
-    def delete_order(self, tenant: str, customer_key: str, order_id: str) -> None: ...
+    def delete_order(
+        self, tenant: str, customer_key: str, order_id: str, expected_version: int | None = None
+    ) -> None:
+        """Delete an order; with ``expected_version``, only if no one wrote it since."""
+
+    @abstractmethod
+    def get_erasure(self, tenant: str, customer_key: str) -> datetime | None:
+        """When the customer's data was erased, if it was."""
+
+    @abstractmethod
+    def put_erasure(self, tenant: str, customer_key: str, erased_at: datetime) -> None: ...
 
     @abstractmethod
     def delete_order_link(self, tenant: str, order_id: str) -> None: ...

@@ -112,6 +112,14 @@ def _consent(stored: Consent, snapshot: CustomerSnapshot) -> Consent:
     fresh_at = fresh.updated_at or snapshot.updated_at
     if _older(fresh_at, stored.updated_at):
         return stored
+    if fresh_at is None and stored.updated_at is not None:
+        # Undated, it cannot be placed in time: it may withdraw consent, never grant it.
+        return stored.model_copy(
+            update={
+                "email": stored.email and fresh.email is not False,
+                "sms": stored.sms and fresh.sms is not False,
+            }
+        )
 
     return Consent(
         email=_first_known(fresh.email, stored.email),

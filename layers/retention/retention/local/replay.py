@@ -27,6 +27,8 @@ NOT_FROM_SHOPIFY = frozenset(
 def replay(url: str, paths: Iterable[Path], out: TextIO) -> int:
     """Send each event in the order Shopify sent them; 1 if any was not accepted."""
     events = sorted(_events(paths), key=lambda event: event[0])
+    if not events:
+        raise ValueError("no events found in what was named")
     refused = 0
 
     with httpx.Client(base_url=url.rstrip("/"), timeout=600) as client:
@@ -44,12 +46,23 @@ def _events(paths: Iterable[Path]) -> Iterable[tuple[datetime, Path, dict[str, A
     for path in paths:
         files = sorted(path.glob("*.json")) if path.is_dir() else [path]
         for file in files:
-            event = json.loads(file.read_text(encoding="utf-8"))
-            headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-            sent_at = triggered_at(headers.get("x-shopify-triggered-at"))
-            if sent_at is None or not isinstance(event.get("body"), str):
-                raise ValueError(f"{file}: not a sample webhook event with a triggered-at time")
-            yield sent_at, file, event
+            yield _event(file)
+
+
+def _event(file: Path) -> tuple[datetime, Path, dict[str, Any]]:
+    try:
+        event = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise ValueError(f"{file}: not JSON ({error})") from error
+
+    headers = event.get("headers") if isinstance(event, dict) else None
+    if not isinstance(headers, dict) or not isinstance(event.get("body"), str):
+        raise ValueError(f"{file}: not a sample webhook event (no headers and body)")
+    lowered = {str(name).lower(): value for name, value in headers.items()}
+    sent_at = triggered_at(lowered.get("x-shopify-triggered-at"))
+    if sent_at is None:
+        raise ValueError(f"{file}: no X-Shopify-Triggered-At time to send it at")
+    return sent_at, file, event
 
 
 def _catch_up(client: httpx.Client, moment: datetime) -> None:

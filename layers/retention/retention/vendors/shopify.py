@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from retention.domain.events import (
     Consent,
@@ -97,6 +97,12 @@ class _ConsentUpdate(_Model):
 class _RedactedCustomer(_Model):
     id: Id | None = None
     email: Email | None = None
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> "_RedactedCustomer":
+        if self.id is None and not self.email:
+            raise ValueError("names neither a customer id nor an email")
+        return self
 
 
 class _Redact(_Model):
