@@ -6,10 +6,10 @@ subscribed, cancels his only order.
 """
 
 import json
-from datetime import datetime
 from typing import Any
 
 import httpx
+from retention.local.replay import catch_up
 from retention.vendors.shopify import triggered_at
 
 from tests.e2e.served import ROOT
@@ -56,22 +56,14 @@ def deliver(client: httpx.Client, event: dict[str, Any]) -> httpx.Response:
     """POST an event's exact body with the headers Shopify sent it with, at the time it was
     sent: the clock moves on to its X-Shopify-Triggered-At first (never back), since the
     function refuses times ahead of its clock."""
-    catch_up(client, triggered_at(event["headers"].get("x-shopify-triggered-at")))
+    sent_at = triggered_at(event["headers"].get("x-shopify-triggered-at"))
+    if sent_at is not None:
+        catch_up(client, sent_at)
     return client.post(
         WEBHOOK_PATH,
         content=event["body"].encode("utf-8"),
         headers=shopify_headers(event),
     )
-
-
-def catch_up(client: httpx.Client, moment: datetime | None) -> None:
-    """Move the local stack's clock on to ``moment`` if it is behind."""
-    if moment is None:
-        return
-    now = client.get("/_local/clock").json()["now"]
-    behind = (moment - datetime.fromisoformat(now.replace("Z", "+00:00"))).total_seconds()
-    if behind > 0:
-        client.post("/_local/clock/advance", json={"seconds": behind}).raise_for_status()
 
 
 def first_order_of(customer_id: str, order_id: str, first_name: str, last_name: str) -> bytes:

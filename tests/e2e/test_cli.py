@@ -7,9 +7,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from retention.local.replay import catch_up
 
 from tests.e2e.admin import drain, outbox, profile
-from tests.e2e.deliveries import ASHA, SHOP, catch_up, first_order_of
+from tests.e2e.deliveries import ASHA, SHOP, first_order_of
 from tests.e2e.served import ROOT, SECRETS_FILE, ServedStack, run_cli
 
 pytestmark = pytest.mark.e2e

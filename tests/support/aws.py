@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
+from retention.local.intrinsics import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -18,25 +18,8 @@ REGION = "us-east-1"
 INDEX_FIELDS = ("IndexName", "KeySchema", "Projection")
 
 
-class _TemplateLoader(yaml.SafeLoader):
-    """Reads CloudFormation's short tags (``!Ref``, ``!Sub``...) as the plain values they wrap;
-    the tests need the definitions, not the references resolved."""
-
-
-def _plain(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-
-
-_TemplateLoader.add_multi_constructor("!", _plain)
-
-
 def template_resource(logical_id: str) -> dict[str, Any]:
-    text = TEMPLATE.read_text(encoding="utf-8")
-    document = yaml.load(text, Loader=_TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    document = load_yaml(TEMPLATE.read_text(encoding="utf-8"))
     resource: dict[str, Any] = document["Resources"][logical_id]
     return resource
 

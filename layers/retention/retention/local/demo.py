@@ -12,11 +12,10 @@ import argparse
 import json
 import logging
 import sys
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -30,13 +29,12 @@ from retention.local.demo_story import (
     SHOP,
     START,
     ZONE,
-    Delivery,
     Sent,
     deliveries,
 )
+from retention.local.replay import catch_up
 from retention.local.runtime import LocalRuntime, RuntimeOptions
-from retention.local.signing import shop_secret, shopify_path
-from retention.vendors.shopify import sign
+from retention.local.signing import shop_secret, shopify_headers, shopify_path
 
 API_VERSION = "2025-10"
 
@@ -81,9 +79,12 @@ def _replay(runtime: LocalRuntime, http: httpx.Client, out: TextIO) -> Counter[s
 
     print("Webhooks, as Shopify sends them:", file=out)
     for delivery in deliveries():
-        _advance_to(http, delivery.at)
+        catch_up(http, delivery.at)
         body = json.dumps(delivery.body).encode()
-        response = http.post(path, content=body, headers=_headers(delivery, body, secret))
+        headers = shopify_headers(
+            body, secret, SHOP, delivery.topic, delivery.event_id, delivery.at, API_VERSION
+        )
+        response = http.post(path, content=body, headers=headers)
         answer = response.json()
         status = answer.get("status", str(response.status_code))
         answers[status] += 1
@@ -94,7 +95,7 @@ def _replay(runtime: LocalRuntime, http: httpx.Client, out: TextIO) -> Counter[s
         line = f"  {local:%Y-%m-%d %H:%M}  {delivery.topic:<17} {delivery.note:<48} {status}"
         print(line, file=out)
 
-    _advance_to(http, END)
+    catch_up(http, END)
     return answers
 
 
@@ -149,26 +150,6 @@ def _verdict(sent: dict[str, Sent], repeat: int, out: TextIO) -> int:
 
     print("  every trigger went to the right customers, and only once", file=out)
     return 0
-
-
-def _advance_to(http: httpx.Client, moment: datetime) -> None:
-    now = datetime.fromisoformat(http.get("/_local/clock").json()["now"].replace("Z", "+00:00"))
-    seconds = (moment - now).total_seconds()
-    if seconds > 0:
-        http.post("/_local/clock/advance", json={"seconds": seconds}).raise_for_status()
-
-
-def _headers(delivery: Delivery, body: bytes, secret: str) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": delivery.topic,
-        "X-Shopify-Hmac-Sha256": sign(body, secret),
-        "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Event-Id": delivery.event_id,
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": delivery.at.astimezone(UTC).isoformat(),
-        "X-Shopify-API-Version": API_VERSION,
-    }
 
 
 def _profile_line(profile: dict[str, Any] | None) -> str:

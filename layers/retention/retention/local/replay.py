@@ -33,7 +33,7 @@ def replay(url: str, paths: Iterable[Path], out: TextIO) -> int:
 
     with httpx.Client(base_url=url.rstrip("/"), timeout=600) as client:
         for sent_at, path, event in events:
-            _catch_up(client, sent_at)
+            catch_up(client, sent_at)
             answer = _post(client, event)
             status = answer.get("status", "?")
             refused += status not in {"accepted", "duplicate", "ignored"}
@@ -65,7 +65,8 @@ def _event(file: Path) -> tuple[datetime, Path, dict[str, Any]]:
     return sent_at, file, event
 
 
-def _catch_up(client: httpx.Client, moment: datetime) -> None:
+def catch_up(client: httpx.Client, moment: datetime) -> None:
+    """Move a running stack's clock on to ``moment`` if it is behind; never back."""
     now = parse_time(client.get("/_local/clock").json()["now"])
     behind = (moment - now).total_seconds()
     if behind > 0:

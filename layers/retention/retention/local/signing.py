@@ -45,16 +45,9 @@ def curl_command(template: Template, delivery: Delivery, secrets: Path | None = 
     topic = delivery.topic or headers_sent.get("x-shopify-topic") or DEFAULT_TOPIC
     secret = shop_secret(template, shop, secrets)
     event_id = delivery.event_id or str(uuid.uuid4())
-    headers = {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": sign(body, secret),
-        "X-Shopify-Shop-Domain": shop,
-        "X-Shopify-Event-Id": event_id,
-        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "X-Shopify-API-Version": delivery.api_version,
-    }
+    headers = shopify_headers(
+        body, secret, shop, topic, event_id, datetime.now(UTC), delivery.api_version
+    )
     parts = [f"curl -sS -X POST {shlex.quote(delivery.url)}"]
     parts += [f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items()]
     parts.append(f"--data-binary {shlex.quote(data)}")
@@ -80,6 +73,28 @@ def _body_of(path: Path) -> tuple[bytes, dict[str, str], str]:
 
     headers = {str(k).lower(): str(v) for k, v in (document.get("headers") or {}).items()}
     return document["body"].encode(), headers, document["body"]
+
+
+def shopify_headers(
+    body: bytes,
+    secret: str,
+    shop: str,
+    topic: str,
+    event_id: str,
+    sent_at: datetime,
+    api_version: str,
+) -> dict[str, str]:
+    """The headers Shopify sends with a webhook, signed over ``body``."""
+    return {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(body, secret),
+        "X-Shopify-Shop-Domain": shop,
+        "X-Shopify-Event-Id": event_id,
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Triggered-At": sent_at.astimezone(UTC).isoformat(timespec="milliseconds"),
+        "X-Shopify-API-Version": api_version,
+    }
 
 
 def shopify_path(template: Template) -> str:
